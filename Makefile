@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: MIT
+#
+# Hamlet's build. Everything lands in $(BUILD) (build/ by default):
+#   make               libraries, programs and test programs
+#   make check         installs missing packages, then runs every test
+#   make asan          the whole suite under AddressSanitizer and UBSan
+#   make fuzz          libFuzzer targets for FUZZ_SECONDS each (default 60)
+#   make analyze       cppcheck and clang-tidy
+#   make format-check  clang-format, without changing files (make format fixes)
+#   make deps          install the Debian packages the build and tests need
+#   make clean
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := sqlite3 libcjson zlib
+TESTPKGS := cmocka
+
+WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Werror
+OPT      ?= -O2 -g
+SAN      ?=
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -I$(BUILD)/gen
+CFLAGS   += $(WARN) $(OPT) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SAN)
+TESTLIBS := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+# Test sizes; CI and developers may turn them up or down.
+SIM_OPS     ?= 20000
+SIM_SEED    ?=
+CRASH_KILLS ?= 200
+FUZZ_SECONDS ?= 60
+
+SYNC_SRC   := $(sort $(wildcard sync-protocol/*.c))
+LEDGER_SRC := $(sort $(wildcard ledger/*.c))
+SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o
+LEDGER_OBJ := $(LEDGER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ledger_migrations.o
+LIBSYNC    := $(BUILD)/libhamlet-sync.a
+LIBLEDGER  := $(BUILD)/libhamlet-ledger.a
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash
+
+.PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
+
+all: $(LIBSYNC) $(LIBLEDGER) $(TEST_BIN)
+
+# ---- generated sources: SQL migrations embedded as C arrays ----
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
+
+$(BUILD)/gen/engine_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard sync-protocol/migrations/*.sql))
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed engine_migrations $@ $(filter %.sql,$^)
+
+$(BUILD)/gen/ledger_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard ledger/migrations/*.sql))
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed ledger_migrations $@ $(filter %.sql,$^)
+
+# ---- libraries ----
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBSYNC): $(SYNC_OBJ)
+	$(AR) rcs $@ $^
+
+$(LIBLEDGER): $(LEDGER_OBJ)
+	$(AR) rcs $@ $^
+
+# ---- tests ----
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBLEDGER) $(LIBSYNC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+
+$(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/crash: tests/crash/crash.c $(LIBLEDGER) $(LIBSYNC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+
+# check installs what is missing first, then builds and runs in a fresh make
+# so that pkg-config sees the newly installed packages.
+check: ensure-deps
+	@$(MAKE) --no-print-directory test-run
+
+ensure-deps:
+	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
+
+deps:
+	packaging/install-deps
+
+test-run: all
+	@BUILD=$(BUILD) SIM_OPS=$(SIM_OPS) SIM_SEED=$(SIM_SEED) CRASH_KILLS=$(CRASH_KILLS) \
+	    tests/run-all $(UNIT_BIN)
+
+asan: ensure-deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test-run
+
+# ---- fuzzing (clang's libFuzzer) ----
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	@$(MAKE) --no-print-directory BUILD=build/fuzz-lib CC=clang OPT="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz-lib/libhamlet-ledger.a \
+	    build/fuzz-lib/libhamlet-sync.a
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -Ibuild/fuzz-lib/gen $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags $(PKGS)) -o $@ $< build/fuzz-lib/libhamlet-ledger.a \
+	    build/fuzz-lib/libhamlet-sync.a $(LDLIBS)
+
+fuzz: ensure-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    name=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus-$$name; \
+	    echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$name tests/fuzz/corpus/$$name \
+	        || exit 1; \
+	done
+
+# ---- static checks ----
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(UNIT_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_H := $(wildcard sync-protocol/*.h ledger/*.h tests/*.h)
+
+analyze: all
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	    --inline-suppr --suppress=missingIncludeSystem -Isync-protocol -Iledger \
+	    $(SYNC_SRC) $(LEDGER_SRC)
+	clang-tidy --quiet $(SYNC_SRC) $(LEDGER_SRC) -- $(CPPFLAGS) \
+	    $(shell pkg-config --cflags $(PKGS))
+
+format:
+	clang-format -i $(ALL_C) $(ALL_H)
+
+format-check:
+	clang-format --dry-run --Werror $(ALL_C) $(ALL_H)
+
+demo:
+	@echo "hamlet: the demo (make demo) arrives with the village agent and the hub;"
+	@echo "hamlet: for now the replication engine is built and tested with 'make check'."
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * delta.c - building, encoding and decoding sync messages. A lexical pre-pass
+ * (UTF-8, nesting depth, string length) runs before cJSON sees the text, so
+ * that hostile input is refused with a precise reason and never drives the
+ * parser deep. cJSON then builds the tree, which is checked field by field
+ * against the schema.
+ */
+#include "delta.h"
+
+#include "hlc.h"
+#include "sync_error.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SAFE_INT 9007199254740992.0 /* 2^53: integers JSON carries exactly */
+
+static const char *const op_names[] = {NULL, "put", "append", "delete"};
+static const char *const type_names[] = {NULL, "push", "reply"};
+
+struct delta *delta_new(enum delta_type type)
+{
+    struct delta *delta = calloc(1, sizeof *delta);
+    if (delta) {
+        delta->type = type;
+    }
+    return delta;
+}
+
+static void free_change(struct change *change)
+{
+    for (size_t f = 0; f < change->nfields; f++) {
+        if (change->fields[f].value.type == SYNC_TEXT) {
+            free((char *)(uintptr_t)change->fields[f].value.s);
+        }
+    }
+    free(change->fields);
+}
+
+void delta_drop_changes(struct delta *delta)
+{
+    for (size_t i = 0; i < delta->nchanges; i++) {
+        free_change(&delta->changes[i]);
+    }
+    delta->nchanges = 0;
+}
+
+void delta_free(struct delta *delta)
+{
+    if (!delta) {
+        return;
+    }
+    delta_drop_changes(delta);
+    free(delta->changes);
+    for (size_t i = 0; i < delta->nrefused; i++) {
+        free(delta->refused[i].message);
+    }
+    free(delta->refused);
+    free(delta);
+}
+
+struct change *delta_add_change(struct delta *delta, size_t nfields)
+{
+    if (delta->nchanges == delta->changes_cap) {
+        size_t cap = delta->changes_cap ? delta->changes_cap * 2 : 16;
+        struct change *grown = realloc(delta->changes, cap * sizeof *grown);
+        if (!grown) {
+            return NULL;
+        }
+        delta->changes = grown;
+        delta->changes_cap = cap;
+    }
+    struct change *change = &delta->changes[delta->nchanges];
+    memset(change, 0, sizeof *change);
+    if (nfields) {
+        change->fields = calloc(nfields, sizeof *change->fields);
+        if (!change->fields) {
+            return NULL;
+        }
+    }
+    change->nfields = nfields;
+    delta->nchanges++;
+    return change;
+}
+
+int delta_set_text(struct delta *delta, struct sync_value *value, const char *text)
+{
+    (void)delta;
+    char *copy = strdup(text);
+    if (!copy) {
+        return SYNC_E_NOMEM;
+    }
+    value->type = SYNC_TEXT;
+    value->s = copy;
+    return 0;
+}
+
+int delta_add_refusal(struct delta *delta, int64_t seq, int code, const char *message)
+{
+    if (delta->nrefused == delta->refused_cap) {
+        size_t cap = delta->refused_cap ? delta->refused_cap * 2 : 4;
+        struct delta_refusal *grown = realloc(delta->refused, cap * sizeof *grown);
+        if (!grown) {
+            return SYNC_E_NOMEM;
+        }
+        delta->refused = grown;
+        delta->refused_cap = cap;
+    }
+    char *copy = strdup(message ? message : sync_strerror(code));
+    if (!copy) {
+        return SYNC_E_NOMEM;
+    }
+    delta->refused[delta->nrefused++] = (struct delta_refusal){seq, code, copy};
+    return 0;
+}
+
+/* ---- encoding ---- */
+
+static const char *field_name(const struct schema_table *table, const struct change_field *f)
+{
+    return f->column == DELTA_DELETED ? "deleted" : table->columns[f->column].name;
+}
+
+static void format_prev(uint64_t hlc, uint64_t node, char out[2 * HLC_HEXLEN + 2])
+{
+    hlc_format(hlc, out);
+    out[HLC_HEXLEN] = ':';
+    hlc_format(node, out + HLC_HEXLEN + 1);
+}
+
+static cJSON *value_json(const struct sync_value *v)
+{
+    switch (v->type) {
+    case SYNC_INT:
+        return cJSON_CreateNumber((double)v->i);
+    case SYNC_REAL:
+        return cJSON_CreateNumber(v->r);
+    case SYNC_TEXT:
+        return cJSON_CreateString(v->s);
+    case SYNC_NULL:
+        break;
+    }
+    return cJSON_CreateNull();
+}
+
+static cJSON *change_json(const struct schema *schema, const struct change *c)
+{
+    if (c->table < 0 || (size_t)c->table >= schema->ntables || c->op < CHANGE_PUT ||
+        c->op > CHANGE_DELETE) {
+        return NULL;
+    }
+    const struct schema_table *table = &schema->tables[c->table];
+    char hex[HLC_HEXLEN + 1];
+    char prev[2 * HLC_HEXLEN + 2];
+    cJSON *obj = cJSON_CreateObject();
+    if (!obj) {
+        return NULL;
+    }
+    hlc_format(c->node, hex);
+    int ok = cJSON_AddNumberToObject(obj, "seq", (double)c->seq) &&
+             cJSON_AddStringToObject(obj, "op", op_names[c->op]) &&
+             cJSON_AddStringToObject(obj, "table", table->name) &&
+             cJSON_AddStringToObject(obj, "id", c->id) &&
+             cJSON_AddStringToObject(obj, "part", c->part) &&
+             cJSON_AddStringToObject(obj, "node", hex);
+    hlc_format(c->hlc, hex);
+    ok = ok && cJSON_AddStringToObject(obj, "hlc", hex);
+    cJSON *set = NULL, *prevs = NULL;
+    if (ok && c->op != CHANGE_DELETE) {
+        ok = (set = cJSON_AddObjectToObject(obj, "set")) != NULL;
+    }
+    for (size_t f = 0; ok && f < c->nfields; f++) {
+        const struct change_field *field = &c->fields[f];
+        if (field->column != DELTA_DELETED &&
+            (field->column < 0 || (size_t)field->column >= table->ncolumns)) {
+            ok = 0;
+            break;
+        }
+        if (set && field->column != DELTA_DELETED) {
+            cJSON *v = value_json(&field->value);
+            ok = v && cJSON_AddItemToObject(set, field_name(table, field), v);
+        }
+        if (ok && (field->prev_hlc || field->prev_node)) {
+            if (!prevs) {
+                ok = (prevs = cJSON_AddObjectToObject(obj, "prev")) != NULL;
+            }
+            format_prev(field->prev_hlc, field->prev_node, prev);
+            ok = ok && cJSON_AddStringToObject(prevs, field_name(table, field), prev);
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+size_t delta_change_size(const struct schema *schema, const struct change *change)
+{
+    /* Fixed parts: keys, ids and stamps take about 190 bytes; each field its
+     * name, value and stamp. An estimate within a few per cent is enough to
+     * size a batch, and much cheaper than printing it. */
+    size_t size = 190;
+    if (change->table < 0 || (size_t)change->table >= schema->ntables) {
+        return size;
+    }
+    const struct schema_table *table = &schema->tables[change->table];
+    for (size_t f = 0; f < change->nfields; f++) {
+        const struct change_field *field = &change->fields[f];
+        size += 8 + strlen(field_name(table, field));
+        if (field->value.type == SYNC_TEXT) {
+            size += strlen(field->value.s) + 8;
+        } else {
+            size += 20;
+        }
+        if (field->prev_hlc || field->prev_node) {
+            size += 40 + strlen(field_name(table, field));
+        }
+    }
+    return size;
+}
+
+int delta_encode(const struct schema *schema, const struct delta *delta, char **json,
+                 size_t *len)
+{
+    char hex[HLC_HEXLEN + 1];
+    int rc = SYNC_E_NOMEM;
+    cJSON *root = cJSON_CreateObject();
+    if (!root || delta->type < DELTA_PUSH || delta->type > DELTA_REPLY) {
+        rc = root ? SYNC_E_ARG : SYNC_E_NOMEM;
+        goto fail;
+    }
+    hlc_format(delta->node, hex);
+    int ok = cJSON_AddNumberToObject(root, "hamlet", DELTA_VERSION) &&
+             cJSON_AddStringToObject(root, "type", type_names[delta->type]) &&
+             cJSON_AddStringToObject(root, "node", hex) &&
+             cJSON_AddNumberToObject(root, "time", (double)delta->time_ms);
+    hlc_format(delta->clock, hex);
+    ok = ok && cJSON_AddStringToObject(root, "clock", hex) &&
+         cJSON_AddNumberToObject(root, "cursor", (double)delta->cursor);
+    if (delta->type == DELTA_PUSH) {
+        ok = ok && cJSON_AddStringToObject(root, "part", delta->part) &&
+             cJSON_AddNumberToObject(root, "pull_bytes", (double)delta->pull_bytes);
+    } else {
+        ok = ok && cJSON_AddNumberToObject(root, "acked", (double)delta->acked) &&
+             cJSON_AddNumberToObject(root, "resume_from", (double)delta->resume_from) &&
+             cJSON_AddNumberToObject(root, "conflicts", (double)delta->conflicts) &&
+             cJSON_AddBoolToObject(root, "more", delta->more);
+        cJSON *refused = ok ? cJSON_AddArrayToObject(root, "refused") : NULL;
+        ok = refused != NULL;
+        for (size_t i = 0; ok && i < delta->nrefused; i++) {
+            cJSON *r = cJSON_CreateObject();
+            ok = r && cJSON_AddItemToArray(refused, r) &&
+                 cJSON_AddNumberToObject(r, "seq", (double)delta->refused[i].seq) &&
+                 cJSON_AddStringToObject(r, "error", sync_error_name(delta->refused[i].code)) &&
+                 cJSON_AddStringToObject(r, "message", delta->refused[i].message);
+        }
+    }
+    cJSON *changes = ok ? cJSON_AddArrayToObject(root, "changes") : NULL;
+    if (!changes) {
+        goto fail;
+    }
+    for (size_t i = 0; i < delta->nchanges; i++) {
+        cJSON *c = change_json(schema, &delta->changes[i]);
+        if (!c) {
+            rc = SYNC_E_ARG;
+            goto fail;
+        }
+        cJSON_AddItemToArray(changes, c);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    if (!text) {
+        goto fail;
+    }
+    cJSON_Delete(root);
+    *json = text;
+    *len = strlen(text);
+    return 0;
+fail:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- decoding ---- */
+
+struct decoder {
+    const struct schema *schema;
+    const struct envelope_limits *limits;
+    char *why;
+    size_t why_len;
+};
+
+static int say(struct decoder *d, int code, const char *fmt, ...)
+{
+    if (d->why && d->why_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->why, d->why_len, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Length of the UTF-8 sequence at p (at most n bytes), or 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t len;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return len;
+}
+
+int delta_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(p + i, len - i);
+        if (n == 0) {
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+/* One pass over the raw text: valid UTF-8, nesting within the limit, every
+ * string within the limit, and no escaped NUL (which C strings cannot hold). */
+static int lex_check(struct decoder *d, const char *json, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)json;
+    int depth = 0, in_string = 0;
+    size_t string_start = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(p + i, len - i);
+        if (n == 0) {
+            return say(d, SYNC_E_UTF8, "invalid UTF-8 at byte %zu", i);
+        }
+        if (in_string) {
+            if (p[i] == '\\' && i + 1 < len) {
+                if (p[i + 1] == 'u' && i + 5 < len && !memcmp(p + i + 2, "0000", 4)) {
+                    return say(d, SYNC_E_FIELD_TYPE, "a string holds \\u0000 at byte %zu", i);
+                }
+                i += 2;
+                continue;
+            }
+            if (p[i] == '"') {
+                in_string = 0;
+                if (i - string_start > d->limits->max_string) {
+                    return say(d, SYNC_E_JSON_STRING,
+                               "a string of %zu bytes at byte %zu (the limit is %zu)",
+                               i - string_start, string_start, d->limits->max_string);
+                }
+            }
+        } else if (p[i] == '"') {
+            in_string = 1;
+            string_start = i + 1;
+        } else if (p[i] == '{' || p[i] == '[') {
+            if (++depth > d->limits->max_depth) {
+                return say(d, SYNC_E_JSON_DEPTH, "nested deeper than %d at byte %zu",
+                           d->limits->max_depth, i);
+            }
+        } else if (p[i] == '}' || p[i] == ']') {
+            depth--;
+        }
+        i += n;
+    }
+    if (in_string && len - string_start > d->limits->max_string) {
+        return say(d, SYNC_E_JSON_STRING, "an unterminated string longer than the limit");
+    }
+    return 0;
+}
+
+static int get_int(struct decoder *d, const cJSON *obj, const char *key, const char *where,
+                   int required, int64_t min, int64_t *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) {
+        if (required) {
+            return say(d, SYNC_E_FIELD_MISSING, "%s%s: missing", where, key);
+        }
+        *out = 0;
+        return 0;
+    }
+    double v = item->valuedouble;
+    if (!cJSON_IsNumber(item) || v != floor(v) || v < (double)min || v > MAX_SAFE_INT) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected an integer of at least %lld", where,
+                   key, (long long)min);
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+static int get_string(struct decoder *d, const cJSON *obj, const char *key, const char *where,
+                      const char **out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) {
+        return say(d, SYNC_E_FIELD_MISSING, "%s%s: missing", where, key);
+    }
+    if (!cJSON_IsString(item)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a string", where, key);
+    }
+    *out = item->valuestring;
+    return 0;
+}
+
+static int get_hex(struct decoder *d, const cJSON *obj, const char *key, const char *where,
+                   uint64_t *out)
+{
+    const char *s;
+    int rc = get_string(d, obj, key, where, &s);
+    if (rc == 0 && hlc_parse(s, out) != 0) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected 16 hex digits", where, key);
+    }
+    return rc;
+}
+
+static int get_part(struct decoder *d, const cJSON *obj, const char *where, char *out)
+{
+    const char *s;
+    int rc = get_string(d, obj, "part", where, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = strlen(s);
+    if (n == 0 || n > DELTA_MAX_PART) {
+        return say(d, SYNC_E_FIELD_TYPE, "%spart: expected 1 to %d bytes", where,
+                   DELTA_MAX_PART);
+    }
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+static int parse_prev(const char *s, uint64_t *hlc, uint64_t *node)
+{
+    char buf[HLC_HEXLEN + 1];
+    if (strlen(s) != 2 * HLC_HEXLEN + 1 || s[HLC_HEXLEN] != ':') {
+        return SYNC_E_FIELD_TYPE;
+    }
+    memcpy(buf, s, HLC_HEXLEN);
+    buf[HLC_HEXLEN] = '\0';
+    if (hlc_parse(buf, hlc) != 0 || hlc_parse(s + HLC_HEXLEN + 1, node) != 0) {
+        return SYNC_E_FIELD_TYPE;
+    }
+    return 0;
+}
+
+static int decode_value(struct decoder *d, const struct schema_column *col, const cJSON *item,
+                        const char *where, struct delta *delta, struct sync_value *out)
+{
+    if (cJSON_IsNull(item)) {
+        out->type = SYNC_NULL;
+        return 0;
+    }
+    if (col->type == SYNC_TEXT) {
+        if (!cJSON_IsString(item)) {
+            return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a string or null", where,
+                       col->name);
+        }
+        if (strlen(item->valuestring) > d->schema->max_text) {
+            return say(d, SYNC_E_JSON_STRING, "%s%s: longer than %zu bytes", where, col->name,
+                       d->schema->max_text);
+        }
+        return delta_set_text(delta, out, item->valuestring);
+    }
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a number or null", where, col->name);
+    }
+    double v = item->valuedouble;
+    if (col->type == SYNC_INT) {
+        if (v != floor(v) || fabs(v) > MAX_SAFE_INT) {
+            return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected an integer", where, col->name);
+        }
+        out->type = SYNC_INT;
+        out->i = (int64_t)v;
+    } else {
+        out->type = SYNC_REAL;
+        out->r = v;
+    }
+    return 0;
+}
+
+static int decode_change(struct decoder *d, const cJSON *obj, size_t index, struct delta *delta)
+{
+    char where[48];
+    snprintf(where, sizeof where, "changes[%zu].", index);
+    if (!cJSON_IsObject(obj)) {
+        return say(d, SYNC_E_JSON_NOT_OBJECT, "changes[%zu]: expected an object", index);
+    }
+    const char *op_name, *table_name, *id;
+    int rc;
+    if ((rc = get_string(d, obj, "op", where, &op_name)) != 0 ||
+        (rc = get_string(d, obj, "table", where, &table_name)) != 0 ||
+        (rc = get_string(d, obj, "id", where, &id)) != 0) {
+        return rc;
+    }
+    enum change_op op = 0;
+    for (int i = CHANGE_PUT; i <= CHANGE_DELETE; i++) {
+        if (!strcmp(op_name, op_names[i])) {
+            op = (enum change_op)i;
+        }
+    }
+    if (!op) {
+        return say(d, SYNC_E_FIELD_TYPE, "%sop: expected put, append or delete", where);
+    }
+    int t = schema_table(d->schema, table_name);
+    if (t < 0) {
+        return say(d, SYNC_E_UNKNOWN_TABLE, "%stable: no table named \"%.64s\"", where,
+                   table_name);
+    }
+    const struct schema_table *table = &d->schema->tables[t];
+    if (op != CHANGE_APPEND && table->kind == SCHEMA_APPEND) {
+        return say(d, SYNC_E_APPEND_ONLY, "%sop: %s rows are append-only", where, table->name);
+    }
+    if (op == CHANGE_APPEND && table->kind != SCHEMA_APPEND) {
+        return say(d, SYNC_E_FIELD_TYPE, "%sop: %s rows are not appended", where, table->name);
+    }
+    if (!uuid7_valid(id)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%sid: expected a lower-case UUID", where);
+    }
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, "set");
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(obj, "prev");
+    if (op != CHANGE_DELETE && !set) {
+        return say(d, SYNC_E_FIELD_MISSING, "%sset: missing", where);
+    }
+    if ((set && !cJSON_IsObject(set)) || (prev && !cJSON_IsObject(prev))) {
+        return say(d, SYNC_E_JSON_NOT_OBJECT, "%s%s: expected an object", where,
+                   set && !cJSON_IsObject(set) ? "set" : "prev");
+    }
+    size_t nfields = op == CHANGE_DELETE ? 1 : (size_t)cJSON_GetArraySize(set);
+    if (op == CHANGE_PUT && nfields == 0) {
+        return say(d, SYNC_E_FIELD_MISSING, "%sset: a put sets at least one field", where);
+    }
+    struct change *c = delta_add_change(delta, nfields);
+    if (!c) {
+        return SYNC_E_NOMEM;
+    }
+    c->op = op;
+    c->table = t;
+    memcpy(c->id, id, UUID7_STRLEN + 1);
+    int64_t seq;
+    if ((rc = get_part(d, obj, where, c->part)) != 0 ||
+        (rc = get_hex(d, obj, "node", where, &c->node)) != 0 ||
+        (rc = get_hex(d, obj, "hlc", where, &c->hlc)) != 0 ||
+        (rc = get_int(d, obj, "seq", where, 1, 1, &seq)) != 0) {
+        return rc;
+    }
+    c->seq = seq;
+    if (op == CHANGE_DELETE) {
+        c->fields[0].column = DELTA_DELETED;
+        c->fields[0].value = (struct sync_value){.type = SYNC_INT, .i = 1};
+    } else {
+        size_t f = 0;
+        for (const cJSON *item = set->child; item; item = item->next, f++) {
+            int col = schema_column(table, item->string);
+            if (col < 0) {
+                return say(d, SYNC_E_UNKNOWN_COLUMN, "%sset: %s has no column \"%.64s\"", where,
+                           table->name, item->string);
+            }
+            for (size_t g = 0; g < f; g++) {
+                if (c->fields[g].column == col) {
+                    return say(d, SYNC_E_FIELD_TYPE, "%sset.%s: given twice", where,
+                               item->string);
+                }
+            }
+            c->fields[f].column = col;
+            char sub[64];
+            snprintf(sub, sizeof sub, "%sset.", where);
+            if ((rc = decode_value(d, &table->columns[col], item, sub, delta,
+                                   &c->fields[f].value)) != 0) {
+                return rc;
+            }
+        }
+    }
+    for (const cJSON *item = prev ? prev->child : NULL; item; item = item->next) {
+        struct change_field *field = NULL;
+        for (size_t f = 0; f < c->nfields; f++) {
+            if (!strcmp(field_name(table, &c->fields[f]), item->string)) {
+                field = &c->fields[f];
+            }
+        }
+        if (!field || op == CHANGE_APPEND) {
+            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%.64s: no such field in this change", where,
+                       item->string);
+        }
+        if (!cJSON_IsString(item) ||
+            parse_prev(item->valuestring, &field->prev_hlc, &field->prev_node) != 0) {
+            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%s: expected \"<hlc>:<node>\"", where,
+                       item->string);
+        }
+    }
+    return 0;
+}
+
+static int decode_tree(struct decoder *d, const cJSON *root, struct delta *delta)
+{
+    int rc;
+    int64_t version, v;
+    const char *type;
+    if (!cJSON_IsObject(root)) {
+        return say(d, SYNC_E_JSON_NOT_OBJECT, "the delta is not a JSON object");
+    }
+    if ((rc = get_int(d, root, "hamlet", "", 1, 0, &version)) != 0) {
+        return rc;
+    }
+    if (version != DELTA_VERSION) {
+        return say(d, SYNC_E_DELTA_VERSION, "delta version %lld (this program reads %d)",
+                   (long long)version, DELTA_VERSION);
+    }
+    if ((rc = get_string(d, root, "type", "", &type)) != 0) {
+        return rc;
+    }
+    if (!strcmp(type, "push")) {
+        delta->type = DELTA_PUSH;
+    } else if (!strcmp(type, "reply")) {
+        delta->type = DELTA_REPLY;
+    } else {
+        return say(d, SYNC_E_FIELD_TYPE, "type: expected push or reply");
+    }
+    if ((rc = get_hex(d, root, "node", "", &delta->node)) != 0 ||
+        (rc = get_hex(d, root, "clock", "", &delta->clock)) != 0 ||
+        (rc = get_int(d, root, "time", "", 1, 0, &delta->time_ms)) != 0 ||
+        (rc = get_int(d, root, "cursor", "", 1, 0, &delta->cursor)) != 0) {
+        return rc;
+    }
+    if (delta->type == DELTA_PUSH) {
+        if ((rc = get_part(d, root, "", delta->part)) != 0 ||
+            (rc = get_int(d, root, "pull_bytes", "", 0, 0, &delta->pull_bytes)) != 0) {
+            return rc;
+        }
+    } else {
+        if ((rc = get_int(d, root, "acked", "", 1, 0, &delta->acked)) != 0 ||
+            (rc = get_int(d, root, "resume_from", "", 1, 0, &delta->resume_from)) != 0 ||
+            (rc = get_int(d, root, "conflicts", "", 0, 0, &delta->conflicts)) != 0) {
+            return rc;
+        }
+        const cJSON *more = cJSON_GetObjectItemCaseSensitive(root, "more");
+        if (!cJSON_IsBool(more)) {
+            return say(d, more ? SYNC_E_FIELD_TYPE : SYNC_E_FIELD_MISSING,
+                       "more: expected true or false");
+        }
+        delta->more = cJSON_IsTrue(more);
+        const cJSON *refused = cJSON_GetObjectItemCaseSensitive(root, "refused");
+        if (refused && !cJSON_IsArray(refused)) {
+            return say(d, SYNC_E_FIELD_TYPE, "refused: expected an array");
+        }
+        size_t i = 0;
+        for (const cJSON *r = refused ? refused->child : NULL; r; r = r->next, i++) {
+            char where[40];
+            const char *name, *message;
+            snprintf(where, sizeof where, "refused[%zu].", i);
+            if (!cJSON_IsObject(r)) {
+                return say(d, SYNC_E_JSON_NOT_OBJECT, "refused[%zu]: expected an object", i);
+            }
+            if ((rc = get_int(d, r, "seq", where, 1, 1, &v)) != 0 ||
+                (rc = get_string(d, r, "error", where, &name)) != 0 ||
+                (rc = get_string(d, r, "message", where, &message)) != 0) {
+                return rc;
+            }
+            int code = SYNC_E_STATE;
+            for (int k = 0; k >= -99; k--) {
+                if (!strcmp(sync_error_name(k), name)) {
+                    code = k;
+                    break;
+                }
+            }
+            if ((rc = delta_add_refusal(delta, v, code, message)) != 0) {
+                return rc;
+            }
+        }
+    }
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(root, "changes");
+    if (!changes) {
+        return say(d, SYNC_E_FIELD_MISSING, "changes: missing");
+    }
+    if (!cJSON_IsArray(changes)) {
+        return say(d, SYNC_E_FIELD_TYPE, "changes: expected an array");
+    }
+    size_t count = (size_t)cJSON_GetArraySize(changes);
+    if (count > d->limits->max_changes) {
+        return say(d, SYNC_E_TOO_MANY, "%zu changes (the limit is %zu)", count,
+                   d->limits->max_changes);
+    }
+    size_t i = 0;
+    for (const cJSON *c = changes->child; c; c = c->next, i++) {
+        if ((rc = decode_change(d, c, i, delta)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int delta_decode(const struct schema *schema, const struct envelope_limits *limits,
+                 const char *json, size_t len, struct delta **out, char *why, size_t why_len)
+{
+    struct decoder d = {schema, limits, why, why_len};
+    if (why && why_len) {
+        why[0] = '\0';
+    }
+    int rc = lex_check(&d, json, len);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        return say(&d, SYNC_E_JSON, "not valid JSON near byte %ld",
+                   at && at >= json && at <= json + len ? (long)(at - json) : -1L);
+    }
+    for (; end && end < json + len; end++) {
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
+            cJSON_Delete(root);
+            return say(&d, SYNC_E_JSON, "text after the JSON value at byte %ld",
+                       (long)(end - json));
+        }
+    }
+    struct delta *delta = delta_new(DELTA_PUSH);
+    if (!delta) {
+        cJSON_Delete(root);
+        return SYNC_E_NOMEM;
+    }
+    rc = decode_tree(&d, root, delta);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        delta_free(delta);
+        return rc;
+    }
+    *out = delta;
+    return 0;
+}
+
+int delta_change_json(const struct schema *schema, const struct change *change, char **json)
+{
+    cJSON *obj = change_json(schema, change);
+    if (!obj) {
+        return SYNC_E_ARG;
+    }
+    *json = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    return *json ? 0 : SYNC_E_NOMEM;
+}
+
+int delta_add_change_json(const struct schema *schema, const struct envelope_limits *limits,
+                          struct delta *delta, const char *json)
+{
+    struct decoder d = {schema, limits, NULL, 0};
+    cJSON *obj = cJSON_Parse(json);
+    if (!obj) {
+        return SYNC_E_JSON;
+    }
+    size_t before = delta->nchanges;
+    int rc = decode_change(&d, obj, 0, delta);
+    cJSON_Delete(obj);
+    if (rc != 0 && delta->nchanges > before) {
+        free_change(&delta->changes[--delta->nchanges]);
+    }
+    return rc;
+}
+
+int delta_pack(const struct schema *schema, const struct delta *delta, int level, uint8_t **out,
+               size_t *out_len)
+{
+    char *json;
+    size_t len;
+    int rc = delta_encode(schema, delta, &json, &len);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = envelope_seal(json, len, level, out, out_len);
+    free(json);
+    return rc;
+}
+
+int delta_unpack(const struct schema *schema, const struct envelope_limits *limits,
+                 const uint8_t *buf, size_t len, struct delta **out, char *why, size_t why_len)
+{
+    char *body;
+    size_t body_len;
+    int rc = envelope_open(buf, len, limits, &body, &body_len);
+    if (rc != 0) {
+        if (why && why_len) {
+            snprintf(why, why_len, "%s", sync_strerror(rc));
+        }
+        return rc;
+    }
+    rc = delta_decode(schema, limits, body, body_len, out, why, why_len);
+    free(body);
+    return rc;
+}

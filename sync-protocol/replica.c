@@ -1,0 +1,1535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replica.c - the replica store: local writes, merging of received changes,
+ * the journal, acknowledgements, pulls and the canonical export.
+ *
+ * Every change, local or received, goes through ingest(): it checks the
+ * record's partition, appends the change to hl_log and merges its fields
+ * into the application's row and hl_cell. Local writes and received batches
+ * differ only in where the change comes from and whether concurrent edits
+ * are recorded. SQL text is built only from schema names that
+ * schema_check() accepted; every value is bound.
+ */
+#include "replica.h"
+
+#include "hlc.h"
+#include "sync_error.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+extern const struct migration engine_migrations[];
+extern const size_t engine_migrations_count;
+
+#define SQL_MAX 4096
+
+/* A field's stamp: the (hlc, node) of the write that set it. */
+struct stamp {
+    uint64_t hlc;
+    uint64_t node;
+    int set;
+};
+
+/* Statements of one application table, prepared on first use. */
+struct table_stmts {
+    sqlite3_stmt *row_get;    /* part, deleted, columns... by id */
+    sqlite3_stmt *row_insert; /* id, part */
+    sqlite3_stmt *append_set; /* all columns, then id */
+    sqlite3_stmt *deleted_set;
+    sqlite3_stmt **column_set; /* one per column */
+};
+
+struct replica {
+    sqlite3 *db;
+    const struct schema *schema;
+    struct hlc *clock;
+    uint64_t node;
+    int keep_conflicts;
+    int in_tx;
+    int64_t own_seq;
+    struct envelope_limits limits; /* for reading our own journal */
+    struct table_stmts *tables;
+    sqlite3_stmt *cells_get, *cell_put, *log_insert, *log_exists, *conflict_insert;
+    sqlite3_stmt *meta_get, *meta_set, *peer_get, *peer_set, *refused_insert;
+    sqlite3_stmt *pending, *since_part, *since_all, *log_max;
+};
+
+/* ---- small helpers ---- */
+
+static int say(char *why, size_t why_len, int code, const char *fmt, ...)
+{
+    if (why && why_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int stamp_cmp(struct stamp a, struct stamp b)
+{
+    if (a.hlc != b.hlc) {
+        return a.hlc < b.hlc ? -1 : 1;
+    }
+    if (a.node != b.node) {
+        return a.node < b.node ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Prepare once into *slot; the statement lives until replica_close(). */
+static int stmt(struct replica *r, sqlite3_stmt **slot, const char *sql)
+{
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+        return 0;
+    }
+    if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        *slot = NULL;
+        return SYNC_E_DB;
+    }
+    return 0;
+}
+
+/* Run a statement that returns no rows, and reset it. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : SYNC_E_DB;
+}
+
+static void bind_value(sqlite3_stmt *st, int idx, const struct sync_value *v)
+{
+    switch (v->type) {
+    case SYNC_INT:
+        sqlite3_bind_int64(st, idx, v->i);
+        break;
+    case SYNC_REAL:
+        sqlite3_bind_double(st, idx, v->r);
+        break;
+    case SYNC_TEXT:
+        sqlite3_bind_text(st, idx, v->s, -1, SQLITE_STATIC);
+        break;
+    case SYNC_NULL:
+        sqlite3_bind_null(st, idx);
+        break;
+    }
+}
+
+/* The value in column idx of a row, read as the column's type. Text is
+ * borrowed from the statement. */
+static struct sync_value column_value(sqlite3_stmt *st, int idx, enum sync_type type)
+{
+    struct sync_value v = {.type = SYNC_NULL};
+    if (sqlite3_column_type(st, idx) == SQLITE_NULL) {
+        return v;
+    }
+    v.type = type;
+    if (type == SYNC_INT) {
+        v.i = sqlite3_column_int64(st, idx);
+    } else if (type == SYNC_REAL) {
+        v.r = sqlite3_column_double(st, idx);
+    } else {
+        v.s = (const char *)sqlite3_column_text(st, idx);
+        if (!v.s) {
+            v.type = SYNC_NULL;
+        }
+    }
+    return v;
+}
+
+/* An integer given for a REAL column is stored as a real. */
+static struct sync_value normalize(const struct schema_column *col, struct sync_value v)
+{
+    if (col && col->type == SYNC_REAL && v.type == SYNC_INT) {
+        v.type = SYNC_REAL;
+        v.r = (double)v.i;
+    }
+    return v;
+}
+
+static int value_equal(const struct sync_value *a, const struct sync_value *b)
+{
+    if (a->type != b->type) {
+        return 0;
+    }
+    switch (a->type) {
+    case SYNC_NULL:
+        return 1;
+    case SYNC_INT:
+        return a->i == b->i;
+    case SYNC_REAL:
+        return a->r == b->r;
+    case SYNC_TEXT:
+        return strcmp(a->s, b->s) == 0;
+    }
+    return 0;
+}
+
+static int append_sql(char *buf, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, SQL_MAX - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= SQL_MAX - *used) {
+        return SYNC_E_SCHEMA;
+    }
+    *used += (size_t)n;
+    return 0;
+}
+
+/* ---- per-table statements ---- */
+
+static int row_get_stmt(struct replica *r, int t, sqlite3_stmt **out)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct table_stmts *ts = &r->tables[t];
+    if (!ts->row_get) {
+        char sql[SQL_MAX];
+        size_t used = 0;
+        int rc = append_sql(sql, &used, "SELECT \"%s\", %s", table->partition,
+                            table->kind == SCHEMA_RECORD ? "deleted" : "0");
+        for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
+            rc = append_sql(sql, &used, ", \"%s\"", table->columns[c].name);
+        }
+        if (rc == 0) {
+            rc = append_sql(sql, &used, " FROM \"%s\" WHERE id = ?1", table->name);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        if (stmt(r, &ts->row_get, sql) != 0) {
+            return SYNC_E_DB;
+        }
+    } else {
+        sqlite3_reset(ts->row_get);
+    }
+    *out = ts->row_get;
+    return 0;
+}
+
+static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **out)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct table_stmts *ts = &r->tables[t];
+    sqlite3_stmt **slot = column == DELTA_DELETED ? &ts->deleted_set : &ts->column_set[column];
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ?1 WHERE id = ?2", table->name,
+             column == DELTA_DELETED ? "deleted" : table->columns[column].name);
+    if (stmt(r, slot, sql) != 0) {
+        return SYNC_E_DB;
+    }
+    *out = *slot;
+    return 0;
+}
+
+static int append_set_stmt(struct replica *r, int t, sqlite3_stmt **out)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct table_stmts *ts = &r->tables[t];
+    if (!ts->append_set) {
+        char sql[SQL_MAX];
+        size_t used = 0;
+        int rc = append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
+        for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
+            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "",
+                            table->columns[c].name, c + 1);
+        }
+        if (rc == 0) {
+            rc = append_sql(sql, &used, " WHERE id = ?%zu", table->ncolumns + 1);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        if (stmt(r, &ts->append_set, sql) != 0) {
+            return SYNC_E_DB;
+        }
+    } else {
+        sqlite3_reset(ts->append_set);
+        sqlite3_clear_bindings(ts->append_set);
+    }
+    *out = ts->append_set;
+    return 0;
+}
+
+static int row_insert(struct replica *r, int t, const char *id, const char *part)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s\" (id, \"%s\") VALUES (?1, ?2)", table->name,
+             table->partition);
+    if (stmt(r, &r->tables[t].row_insert, sql) != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->tables[t].row_insert;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, part, -1, SQLITE_STATIC);
+    return step_done(st);
+}
+
+/* ---- the row as it stands ---- */
+
+/* A copy of a record's current state: partition, tombstone, values and the
+ * stamp of every field. Slot ncolumns is the tombstone, ncolumns + 1 the
+ * stamp of an appended row. */
+struct row {
+    int exists;
+    char part[DELTA_MAX_PART + 1];
+    size_t ncolumns;
+    struct sync_value *values; /* ncolumns + 1; text owned */
+    struct stamp *stamps;      /* ncolumns + 2 */
+};
+
+static void row_free(struct row *row)
+{
+    if (row->values) {
+        for (size_t c = 0; c <= row->ncolumns; c++) {
+            if (row->values[c].type == SYNC_TEXT) {
+                free((char *)(uintptr_t)row->values[c].s);
+            }
+        }
+    }
+    free(row->values);
+    free(row->stamps);
+    memset(row, 0, sizeof *row);
+}
+
+static size_t slot_of(const struct schema_table *table, int column)
+{
+    return column == DELTA_DELETED ? table->ncolumns : (size_t)column;
+}
+
+static const char *slot_name(const struct schema_table *table, size_t slot)
+{
+    if (slot == table->ncolumns) {
+        return "deleted";
+    }
+    if (slot == table->ncolumns + 1) {
+        return "*";
+    }
+    return table->columns[slot].name;
+}
+
+static int row_load(struct replica *r, int t, const char *id, struct row *row)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    memset(row, 0, sizeof *row);
+    row->ncolumns = table->ncolumns;
+    row->values = calloc(table->ncolumns + 1, sizeof *row->values);
+    row->stamps = calloc(table->ncolumns + 2, sizeof *row->stamps);
+    if (!row->values || !row->stamps) {
+        row_free(row);
+        return SYNC_E_NOMEM;
+    }
+    sqlite3_stmt *st;
+    int rc = row_get_stmt(r, t, &st);
+    if (rc != 0) {
+        row_free(row);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        row->exists = 1;
+        const char *part = (const char *)sqlite3_column_text(st, 0);
+        snprintf(row->part, sizeof row->part, "%s", part ? part : "");
+        row->values[table->ncolumns] = (struct sync_value){
+            .type = SYNC_INT, .i = sqlite3_column_int64(st, 1)};
+        for (size_t c = 0; c < table->ncolumns; c++) {
+            struct sync_value v = column_value(st, (int)c + 2, table->columns[c].type);
+            if (v.type == SYNC_TEXT && !(v.s = strdup(v.s))) {
+                rc = SYNC_E_NOMEM;
+            }
+            row->values[c] = v;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    sqlite3_reset(st);
+    if (rc != 0 || !row->exists) {
+        if (rc != 0) {
+            row_free(row);
+        }
+        return rc;
+    }
+    if (stmt(r, &r->cells_get,
+             "SELECT col, hlc, node FROM hl_cell WHERE tbl = ?1 AND row_id = ?2") != 0) {
+        row_free(row);
+        return SYNC_E_DB;
+    }
+    st = r->cells_get;
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(st, 0);
+        size_t slot;
+        if (!strcmp(col, "deleted")) {
+            slot = table->ncolumns;
+        } else if (!strcmp(col, "*")) {
+            slot = table->ncolumns + 1;
+        } else {
+            int c = schema_column(table, col);
+            if (c < 0) {
+                continue; /* a column a later program version dropped */
+            }
+            slot = (size_t)c;
+        }
+        row->stamps[slot] = (struct stamp){(uint64_t)sqlite3_column_int64(st, 1),
+                                           (uint64_t)sqlite3_column_int64(st, 2), 1};
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        row_free(row);
+        return SYNC_E_DB;
+    }
+    return 0;
+}
+
+static int cell_put(struct replica *r, const char *table, const char *id, const char *col,
+                    struct stamp s)
+{
+    if (stmt(r, &r->cell_put,
+             "INSERT INTO hl_cell (tbl, row_id, col, hlc, node) VALUES (?1, ?2, ?3, ?4, ?5)"
+             " ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc = excluded.hlc,"
+             " node = excluded.node") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(r->cell_put, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r->cell_put, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r->cell_put, 3, col, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(r->cell_put, 4, (sqlite3_int64)s.hlc);
+    sqlite3_bind_int64(r->cell_put, 5, (sqlite3_int64)s.node);
+    return step_done(r->cell_put);
+}
+
+/* ---- meta ---- */
+
+int64_t replica_meta_int(struct replica *r, const char *key, int64_t fallback)
+{
+    if (stmt(r, &r->meta_get, "SELECT value FROM hl_meta WHERE key = ?1") != 0) {
+        return fallback;
+    }
+    sqlite3_bind_text(r->meta_get, 1, key, -1, SQLITE_STATIC);
+    int64_t v = fallback;
+    if (sqlite3_step(r->meta_get) == SQLITE_ROW) {
+        v = sqlite3_column_int64(r->meta_get, 0);
+    }
+    sqlite3_reset(r->meta_get);
+    return v;
+}
+
+static int meta_set(struct replica *r, const char *key, const struct sync_value *v)
+{
+    if (stmt(r, &r->meta_set,
+             "INSERT INTO hl_meta (key, value) VALUES (?1, ?2)"
+             " ON CONFLICT (key) DO UPDATE SET value = excluded.value") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(r->meta_set, 1, key, -1, SQLITE_STATIC);
+    bind_value(r->meta_set, 2, v);
+    return step_done(r->meta_set);
+}
+
+int replica_set_meta_int(struct replica *r, const char *key, int64_t value)
+{
+    struct sync_value v = {.type = SYNC_INT, .i = value};
+    return meta_set(r, key, &v);
+}
+
+int replica_set_meta_text(struct replica *r, const char *key, const char *value)
+{
+    struct sync_value v = {.type = SYNC_TEXT, .s = value};
+    return meta_set(r, key, &v);
+}
+
+int replica_meta_text(struct replica *r, const char *key, char *out, size_t out_len)
+{
+    if (stmt(r, &r->meta_get, "SELECT value FROM hl_meta WHERE key = ?1") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(r->meta_get, 1, key, -1, SQLITE_STATIC);
+    int rc = SYNC_E_NOT_FOUND;
+    int step = sqlite3_step(r->meta_get);
+    if (step == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(r->meta_get, 0);
+        snprintf(out, out_len, "%s", text ? text : "");
+        rc = 0;
+    } else if (step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    sqlite3_reset(r->meta_get);
+    return rc;
+}
+
+/* ---- transactions ---- */
+
+/* Enter a unit of work: a transaction of its own, or a savepoint inside the
+ * caller's. */
+static int work_begin(struct replica *r)
+{
+    const char *sql = r->in_tx ? "SAVEPOINT hl_work" : "BEGIN IMMEDIATE";
+    return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SYNC_E_DB;
+}
+
+static void reload_state(struct replica *r)
+{
+    r->own_seq = replica_meta_int(r, "hl.seq", 0);
+}
+
+static int work_end(struct replica *r, int rc)
+{
+    if (rc == 0) {
+        const char *sql = r->in_tx ? "RELEASE hl_work" : "COMMIT";
+        if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK) {
+            return 0;
+        }
+        rc = SYNC_E_DB;
+    }
+    if (r->in_tx) {
+        sqlite3_exec(r->db, "ROLLBACK TO hl_work; RELEASE hl_work", NULL, NULL, NULL);
+    } else {
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    reload_state(r);
+    return rc;
+}
+
+int replica_begin(struct replica *r)
+{
+    if (r->in_tx) {
+        return SYNC_E_STATE;
+    }
+    if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    r->in_tx = 1;
+    return 0;
+}
+
+int replica_commit(struct replica *r)
+{
+    if (!r->in_tx) {
+        return SYNC_E_STATE;
+    }
+    r->in_tx = 0;
+    if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        reload_state(r);
+        return SYNC_E_DB;
+    }
+    return 0;
+}
+
+void replica_rollback(struct replica *r)
+{
+    if (r->in_tx) {
+        r->in_tx = 0;
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        reload_state(r);
+    }
+}
+
+/* ---- merging ---- */
+
+static int conflict_insert(struct replica *r, const struct schema_table *table,
+                           const struct change *c, size_t slot, int64_t pos,
+                           const struct row *row, const struct change_field *f, int incoming_wins)
+{
+    if (stmt(r, &r->conflict_insert,
+             "INSERT INTO hl_conflict (tbl, row_id, col, part, log_pos, standing_value,"
+             " standing_hlc, standing_node, incoming_value, incoming_hlc, incoming_node,"
+             " winner, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+             " ?12, ?13)") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->conflict_insert;
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->part, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, pos);
+    bind_value(st, 6, &row->values[slot]);
+    if (row->stamps[slot].set) {
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)row->stamps[slot].hlc);
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)row->stamps[slot].node);
+    }
+    bind_value(st, 9, &f->value);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)c->hlc);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)c->node);
+    sqlite3_bind_text(st, 12, incoming_wins ? "incoming" : "standing", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 13, hlc_wall(r->clock));
+    return step_done(st);
+}
+
+/* Merge the fields of a put or delete into the row. */
+static int merge_fields(struct replica *r, int t, const struct change *c, const struct row *row,
+                        int64_t pos, int detect, size_t *conflicts)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct stamp incoming = {c->hlc, c->node, 1};
+    for (size_t i = 0; i < c->nfields; i++) {
+        const struct change_field *f = &c->fields[i];
+        size_t slot = slot_of(table, f->column);
+        const struct schema_column *col = f->column == DELTA_DELETED ? NULL
+                                                                      : &table->columns[slot];
+        struct stamp standing = row->stamps[slot];
+        int lww = !col || col->merge == SCHEMA_LWW;
+        int take = !standing.set || (lww ? stamp_cmp(incoming, standing) > 0
+                                         : stamp_cmp(incoming, standing) < 0);
+        struct sync_value value = normalize(col, f->value);
+        if (detect && lww) {
+            /* The writer replaced prev; if that is not what stands here, the
+             * two writes never saw each other (DESIGN.md rule 5). */
+            struct stamp prev = {f->prev_hlc, f->prev_node, f->prev_hlc || f->prev_node};
+            int same = prev.set == standing.set && (!prev.set || !stamp_cmp(prev, standing));
+            if (!same && !value_equal(&row->values[slot], &value)) {
+                int rc = conflict_insert(r, table, c, slot, pos, row, f, take);
+                if (rc != 0) {
+                    return rc;
+                }
+                (*conflicts)++;
+            }
+        }
+        if (!take) {
+            continue;
+        }
+        sqlite3_stmt *st;
+        int rc = column_set_stmt(r, t, f->column, &st);
+        if (rc != 0) {
+            return rc;
+        }
+        bind_value(st, 1, &value);
+        sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+        if ((rc = step_done(st)) != 0 ||
+            (rc = cell_put(r, table->name, c->id, slot_name(table, slot), incoming)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Write an appended row, or replace one that an earlier stamp also wrote
+ * (only a faulty node reuses an id; the earliest write wins everywhere). */
+static int merge_append(struct replica *r, int t, const struct change *c, const struct row *row)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct stamp incoming = {c->hlc, c->node, 1};
+    struct stamp standing = row->stamps[table->ncolumns + 1];
+    if (standing.set && stamp_cmp(incoming, standing) >= 0) {
+        return 0;
+    }
+    sqlite3_stmt *st;
+    int rc = append_set_stmt(r, t, &st);
+    if (rc != 0) {
+        return rc;
+    }
+    struct sync_value *values = calloc(table->ncolumns, sizeof *values);
+    if (!values) {
+        return SYNC_E_NOMEM;
+    }
+    for (size_t i = 0; i < c->nfields; i++) {
+        int col = c->fields[i].column;
+        values[col] = normalize(&table->columns[col], c->fields[i].value);
+    }
+    for (size_t col = 0; col < table->ncolumns; col++) {
+        bind_value(st, (int)col + 1, &values[col]);
+    }
+    sqlite3_bind_text(st, (int)table->ncolumns + 1, c->id, -1, SQLITE_STATIC);
+    rc = step_done(st);
+    free(values);
+    return rc == 0 ? cell_put(r, table->name, c->id, "*", incoming) : rc;
+}
+
+static int log_insert(struct replica *r, const struct change *c, int64_t *pos)
+{
+    char *body;
+    int rc = delta_change_json(r->schema, c, &body);
+    if (rc != 0) {
+        return rc;
+    }
+    if (stmt(r, &r->log_insert,
+             "INSERT INTO hl_log (node, seq, op, tbl, row_id, part, hlc, received_ms, body)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") != 0) {
+        free(body);
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->log_insert;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->node);
+    sqlite3_bind_int64(st, 2, c->seq);
+    sqlite3_bind_int(st, 3, (int)c->op);
+    sqlite3_bind_text(st, 4, r->schema->tables[c->table].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, c->part, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)c->hlc);
+    sqlite3_bind_int64(st, 8, hlc_wall(r->clock));
+    sqlite3_bind_text(st, 9, body, -1, SQLITE_STATIC);
+    rc = step_done(st);
+    free(body);
+    *pos = sqlite3_last_insert_rowid(r->db);
+    return rc;
+}
+
+/* Journal and merge one change. SYNC_E_PARTITION when the record lives in
+ * another partition: nothing is written then. */
+static int ingest(struct replica *r, const struct change *c, const struct row *row, int detect,
+                  size_t *conflicts)
+{
+    int64_t pos = 0;
+    int rc;
+    if (row->exists && strcmp(row->part, c->part) != 0) {
+        return SYNC_E_PARTITION;
+    }
+    if ((rc = log_insert(r, c, &pos)) != 0) {
+        return rc;
+    }
+    if (!row->exists && (rc = row_insert(r, c->table, c->id, c->part)) != 0) {
+        return rc;
+    }
+    if (c->op == CHANGE_APPEND) {
+        return merge_append(r, c->table, c, row);
+    }
+    return merge_fields(r, c->table, c, row, pos, detect, conflicts);
+}
+
+/* ---- local writes ---- */
+
+static int check_text(const struct replica *r, const struct sync_value *v)
+{
+    if (v->type != SYNC_TEXT) {
+        return 0;
+    }
+    size_t len = strlen(v->s);
+    return len <= r->schema->max_text && delta_utf8_valid(v->s, len) ? 0 : SYNC_E_FIELD_TYPE;
+}
+
+/* Stamp, number, journal and merge a change made here; row is the record
+ * as it stands. */
+static int commit_local(struct replica *r, struct change *c, const struct row *row)
+{
+    uint64_t floor_hlc = 0;
+    for (size_t i = 0; i < c->nfields; i++) {
+        if (c->fields[i].prev_hlc > floor_hlc) {
+            floor_hlc = c->fields[i].prev_hlc;
+        }
+    }
+    int rc = hlc_now(r->clock, &c->hlc);
+    if (rc != 0) {
+        return rc;
+    }
+    /* A value stamped ahead of our clock (its writer's clock was wrong, and
+     * our clock refused to follow) must still be replaced by this later
+     * edit: stamp the write just above it. */
+    if (c->hlc <= floor_hlc) {
+        c->hlc = floor_hlc + 1;
+    }
+    c->node = r->node;
+    c->seq = r->own_seq + 1;
+    size_t conflicts = 0;
+    if ((rc = ingest(r, c, row, 0, &conflicts)) != 0 ||
+        (rc = replica_set_meta_int(r, "hl.seq", c->seq)) != 0 ||
+        (rc = replica_set_meta_int(r, "hl.hlc", (int64_t)hlc_last(r->clock))) != 0) {
+        return rc;
+    }
+    r->own_seq = c->seq;
+    return 0;
+}
+
+static int check_record_args(const struct replica *r, const char *table, const char *id,
+                             const char *part, int *t)
+{
+    *t = schema_table(r->schema, table);
+    if (*t < 0) {
+        return SYNC_E_UNKNOWN_TABLE;
+    }
+    if (!uuid7_valid(id)) {
+        return SYNC_E_ARG;
+    }
+    if (part && (part[0] == '\0' || strlen(part) > DELTA_MAX_PART ||
+                 !delta_utf8_valid(part, strlen(part)))) {
+        return SYNC_E_ARG;
+    }
+    return 0;
+}
+
+/* Fill change fields from caller arguments; checks names, types, duplicates. */
+static int fill_fields(const struct replica *r, const struct schema_table *table,
+                       struct delta *d, struct change *c, size_t n,
+                       const char *const *columns, const struct sync_value *values)
+{
+    for (size_t i = 0; i < n; i++) {
+        int col = schema_column(table, columns[i]);
+        if (col < 0) {
+            return SYNC_E_UNKNOWN_COLUMN;
+        }
+        if (!schema_value_ok(&table->columns[col], &values[i]) || check_text(r, &values[i])) {
+            return SYNC_E_FIELD_TYPE;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (c->fields[j].column == col) {
+                return SYNC_E_ARG;
+            }
+        }
+        c->fields[i].column = col;
+        struct sync_value v = normalize(&table->columns[col], values[i]);
+        if (v.type == SYNC_TEXT) {
+            int rc = delta_set_text(d, &c->fields[i].value, v.s);
+            if (rc != 0) {
+                return rc;
+            }
+        } else {
+            c->fields[i].value = v;
+        }
+    }
+    return 0;
+}
+
+int replica_put(struct replica *r, const char *table, const char *id, const char *part,
+                size_t n, const char *const *columns, const struct sync_value *values,
+                int *changed)
+{
+    int t;
+    int rc = check_record_args(r, table, id, part, &t);
+    if (changed) {
+        *changed = 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    const struct schema_table *tbl = &r->schema->tables[t];
+    if (tbl->kind != SCHEMA_RECORD) {
+        return SYNC_E_APPEND_ONLY;
+    }
+    if (!part || n == 0) {
+        return SYNC_E_ARG;
+    }
+    struct delta *d = delta_new(DELTA_PUSH);
+    struct change *c = d ? delta_add_change(d, n) : NULL;
+    if (!c) {
+        delta_free(d);
+        return SYNC_E_NOMEM;
+    }
+    c->op = CHANGE_PUT;
+    c->table = t;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->part, sizeof c->part, "%s", part);
+    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0) {
+        delta_free(d);
+        return rc;
+    }
+    if ((rc = work_begin(r)) != 0) {
+        delta_free(d);
+        return rc;
+    }
+    struct row row;
+    if ((rc = row_load(r, t, id, &row)) != 0) {
+        delta_free(d);
+        return work_end(r, rc);
+    }
+    if (row.exists && strcmp(row.part, part) != 0) {
+        rc = SYNC_E_PARTITION;
+    }
+    /* Each changed field remembers the stamp of the value it replaces. */
+    for (size_t i = 0; rc == 0 && i < c->nfields; i++) {
+        struct change_field *f = &c->fields[i];
+        size_t slot = (size_t)f->column;
+        if (row.exists && !value_equal(&row.values[slot], &f->value) &&
+            tbl->columns[slot].merge == SCHEMA_ONCE && row.stamps[slot].set) {
+            rc = SYNC_E_IMMUTABLE;
+        }
+        f->prev_hlc = row.stamps[slot].hlc;
+        f->prev_node = row.stamps[slot].node;
+    }
+    /* Then only the fields that change are kept. */
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < c->nfields; i++) {
+        struct change_field f = c->fields[i];
+        if (row.exists && value_equal(&row.values[f.column], &f.value)) {
+            if (f.value.type == SYNC_TEXT) {
+                free((char *)(uintptr_t)f.value.s);
+            }
+            continue;
+        }
+        c->fields[kept++] = f;
+    }
+    if (rc == 0) {
+        c->nfields = kept;
+        if (kept > 0) {
+            rc = commit_local(r, c, &row);
+            if (rc == 0 && changed) {
+                *changed = 1;
+            }
+        }
+    }
+    row_free(&row);
+    delta_free(d);
+    return work_end(r, rc);
+}
+
+int replica_append(struct replica *r, const char *table, const char *id, const char *part,
+                   size_t n, const char *const *columns, const struct sync_value *values)
+{
+    int t;
+    int rc = check_record_args(r, table, id, part, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    const struct schema_table *tbl = &r->schema->tables[t];
+    if (tbl->kind != SCHEMA_APPEND || !part) {
+        return tbl->kind != SCHEMA_APPEND ? SYNC_E_STATE : SYNC_E_ARG;
+    }
+    struct delta *d = delta_new(DELTA_PUSH);
+    struct change *c = d ? delta_add_change(d, n) : NULL;
+    if (!c) {
+        delta_free(d);
+        return SYNC_E_NOMEM;
+    }
+    c->op = CHANGE_APPEND;
+    c->table = t;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->part, sizeof c->part, "%s", part);
+    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0 ||
+        (rc = work_begin(r)) != 0) {
+        delta_free(d);
+        return rc;
+    }
+    struct row row;
+    if ((rc = row_load(r, t, id, &row)) != 0) {
+        delta_free(d);
+        return work_end(r, rc);
+    }
+    if (row.exists) {
+        /* The same row again is a no-op; anything else would be an edit. */
+        rc = strcmp(row.part, part) != 0 ? SYNC_E_PARTITION : 0;
+        for (size_t col = 0; rc == 0 && col < tbl->ncolumns; col++) {
+            struct sync_value given = {.type = SYNC_NULL};
+            for (size_t i = 0; i < c->nfields; i++) {
+                if (c->fields[i].column == (int)col) {
+                    given = c->fields[i].value;
+                }
+            }
+            if (!value_equal(&row.values[col], &given)) {
+                rc = SYNC_E_APPEND_ONLY;
+            }
+        }
+    } else {
+        rc = commit_local(r, c, &row);
+    }
+    row_free(&row);
+    delta_free(d);
+    return work_end(r, rc);
+}
+
+int replica_delete(struct replica *r, const char *table, const char *id)
+{
+    int t;
+    int rc = check_record_args(r, table, id, NULL, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    const struct schema_table *tbl = &r->schema->tables[t];
+    if (tbl->kind != SCHEMA_RECORD) {
+        return SYNC_E_APPEND_ONLY;
+    }
+    struct delta *d = delta_new(DELTA_PUSH);
+    struct change *c = d ? delta_add_change(d, 1) : NULL;
+    if (!c) {
+        delta_free(d);
+        return SYNC_E_NOMEM;
+    }
+    if ((rc = work_begin(r)) != 0) {
+        delta_free(d);
+        return rc;
+    }
+    struct row row;
+    if ((rc = row_load(r, t, id, &row)) != 0) {
+        delta_free(d);
+        return work_end(r, rc);
+    }
+    if (!row.exists) {
+        rc = SYNC_E_NOT_FOUND;
+    } else if (row.values[tbl->ncolumns].i == 0) {
+        c->op = CHANGE_DELETE;
+        c->table = t;
+        snprintf(c->id, sizeof c->id, "%s", id);
+        snprintf(c->part, sizeof c->part, "%s", row.part);
+        c->fields[0] = (struct change_field){
+            .column = DELTA_DELETED,
+            .value = {.type = SYNC_INT, .i = 1},
+            .prev_hlc = row.stamps[tbl->ncolumns].hlc,
+            .prev_node = row.stamps[tbl->ncolumns].node,
+        };
+        rc = commit_local(r, c, &row);
+    }
+    row_free(&row);
+    delta_free(d);
+    return work_end(r, rc);
+}
+
+int replica_record_part(struct replica *r, const char *table, const char *id, char *out)
+{
+    int t = schema_table(r->schema, table);
+    if (t < 0) {
+        return SYNC_E_UNKNOWN_TABLE;
+    }
+    sqlite3_stmt *st;
+    int rc = row_get_stmt(r, t, &st);
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *part = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, DELTA_MAX_PART + 1, "%s", part ? part : "");
+        rc = 0;
+    } else {
+        rc = step == SQLITE_DONE ? SYNC_E_NOT_FOUND : SYNC_E_DB;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ---- sending ---- */
+
+int64_t replica_own_seq(const struct replica *r)
+{
+    return r->own_seq;
+}
+
+/* Append journal bodies from a stepped statement (column body_col) until
+ * max_bytes; *last_pos gets column pos_col of the last row taken. */
+static int collect(struct replica *r, sqlite3_stmt *st, int pos_col, int body_col,
+                   size_t max_bytes, struct delta *out, int64_t *last_pos, int *more)
+{
+    size_t bytes = 0;
+    int step;
+    *more = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *body = (const char *)sqlite3_column_text(st, body_col);
+        size_t size = body ? strlen(body) + 1 : 0;
+        if (bytes > 0 && bytes + size > max_bytes) {
+            *more = 1;
+            break;
+        }
+        int rc = delta_add_change_json(r->schema, &r->limits, out, body ? body : "");
+        if (rc != 0) {
+            sqlite3_reset(st);
+            return rc == SYNC_E_NOMEM ? rc : SYNC_E_DB;
+        }
+        bytes += size;
+        *last_pos = sqlite3_column_int64(st, pos_col);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : SYNC_E_DB;
+}
+
+int replica_pending(struct replica *r, int64_t after_seq, size_t max_bytes, struct delta *out)
+{
+    if (stmt(r, &r->pending,
+             "SELECT seq, body FROM hl_log WHERE node = ?1 AND seq > ?2 ORDER BY seq") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_int64(r->pending, 1, (sqlite3_int64)r->node);
+    sqlite3_bind_int64(r->pending, 2, after_seq);
+    int64_t last = 0;
+    int more;
+    return collect(r, r->pending, 0, 1, max_bytes, out, &last, &more);
+}
+
+int replica_changes_since(struct replica *r, int64_t cursor, const char *part,
+                          uint64_t exclude_node, size_t max_bytes, struct delta *out)
+{
+    int rc = sqlite3_exec(r->db, r->in_tx ? "SAVEPOINT hl_read" : "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st;
+    if (part) {
+        rc = stmt(r, &r->since_part,
+                  "SELECT pos, body FROM hl_log WHERE part = ?1 AND pos > ?2 AND node != ?3"
+                  " ORDER BY pos");
+        st = r->since_part;
+    } else {
+        rc = stmt(r, &r->since_all,
+                  "SELECT pos, body FROM hl_log WHERE pos > ?2 AND node != ?3 ORDER BY pos");
+        st = r->since_all;
+    }
+    int64_t last = cursor;
+    int more = 0;
+    if (rc == 0) {
+        if (part) {
+            sqlite3_bind_text(st, 1, part, -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_int64(st, 2, cursor);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)exclude_node);
+        rc = collect(r, st, 0, 1, max_bytes, out, &last, &more);
+    }
+    if (rc == 0 && !more) {
+        /* Caught up: skip past what the filter left out, so that the next
+         * pull does not scan it again. */
+        rc = stmt(r, &r->log_max, "SELECT coalesce(max(pos), 0) FROM hl_log");
+        if (rc == 0 && sqlite3_step(r->log_max) == SQLITE_ROW) {
+            int64_t max = sqlite3_column_int64(r->log_max, 0);
+            last = max > last ? max : last;
+        }
+        sqlite3_reset(r->log_max);
+    }
+    sqlite3_exec(r->db, r->in_tx ? "RELEASE hl_read" : "COMMIT", NULL, NULL, NULL);
+    out->cursor = last;
+    out->more = more;
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+int64_t replica_acked(struct replica *r, uint64_t node)
+{
+    if (stmt(r, &r->peer_get, "SELECT acked FROM hl_peer WHERE node = ?1") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_int64(r->peer_get, 1, (sqlite3_int64)node);
+    int64_t acked = 0;
+    int step = sqlite3_step(r->peer_get);
+    if (step == SQLITE_ROW) {
+        acked = sqlite3_column_int64(r->peer_get, 0);
+    } else if (step != SQLITE_DONE) {
+        acked = SYNC_E_DB;
+    }
+    sqlite3_reset(r->peer_get);
+    return acked;
+}
+
+static int peer_set(struct replica *r, uint64_t node, int64_t acked)
+{
+    if (stmt(r, &r->peer_set,
+             "INSERT INTO hl_peer (node, acked, updated_ms) VALUES (?1, ?2, ?3)"
+             " ON CONFLICT (node) DO UPDATE SET acked = excluded.acked,"
+             " updated_ms = excluded.updated_ms") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_int64(r->peer_set, 1, (sqlite3_int64)node);
+    sqlite3_bind_int64(r->peer_set, 2, acked);
+    sqlite3_bind_int64(r->peer_set, 3, hlc_wall(r->clock));
+    return step_done(r->peer_set);
+}
+
+static int log_exists(struct replica *r, uint64_t node, int64_t seq, int *exists)
+{
+    if (stmt(r, &r->log_exists, "SELECT 1 FROM hl_log WHERE node = ?1 AND seq = ?2") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_int64(r->log_exists, 1, (sqlite3_int64)node);
+    sqlite3_bind_int64(r->log_exists, 2, seq);
+    int step = sqlite3_step(r->log_exists);
+    sqlite3_reset(r->log_exists);
+    *exists = step == SQLITE_ROW;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : SYNC_E_DB;
+}
+
+static int refuse(struct replica *r, const struct change *c, int code, const char *allowed,
+                  struct delta *refusals)
+{
+    char message[200];
+    if (allowed && strcmp(c->part, allowed) != 0) {
+        snprintf(message, sizeof message,
+                 "%s %s belongs to \"%s\"; this device may only write \"%s\"",
+                 r->schema->tables[c->table].name, c->id, c->part, allowed);
+    } else {
+        snprintf(message, sizeof message, "%s %s already exists in another partition",
+                 r->schema->tables[c->table].name, c->id);
+    }
+    char *body;
+    int rc = delta_change_json(r->schema, c, &body);
+    if (rc != 0) {
+        return rc;
+    }
+    if (stmt(r, &r->refused_insert,
+             "INSERT INTO hl_refused (node, seq, code, message, body, received_ms)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)") != 0) {
+        free(body);
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->refused_insert;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->node);
+    sqlite3_bind_int64(st, 2, c->seq);
+    sqlite3_bind_text(st, 3, sync_error_name(code), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, hlc_wall(r->clock));
+    rc = step_done(st);
+    free(body);
+    if (rc == 0 && refusals) {
+        rc = delta_add_refusal(refusals, c->seq, code, message);
+    }
+    return rc;
+}
+
+int replica_apply(struct replica *r, const struct delta *in,
+                  const struct replica_apply_opts *opts, struct replica_apply_result *result,
+                  struct delta *refusals)
+{
+    memset(result, 0, sizeof *result);
+    if (opts->contiguous) {
+        for (size_t i = 0; i < in->nchanges; i++) {
+            if (in->changes[i].node != opts->sender) {
+                return SYNC_E_ORIGIN;
+            }
+        }
+    }
+    int rc = work_begin(r);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t acked = 0;
+    if (opts->contiguous && (acked = replica_acked(r, opts->sender)) < 0) {
+        return work_end(r, (int)acked);
+    }
+    size_t nrefusals = refusals ? refusals->nrefused : 0;
+    for (size_t i = 0; rc == 0 && i < in->nchanges; i++) {
+        const struct change *c = &in->changes[i];
+        if (opts->contiguous) {
+            if (c->seq <= acked) {
+                result->duplicates++;
+                continue;
+            }
+            if (c->seq > acked + 1) {
+                result->resume_from = acked + 1;
+                break;
+            }
+        } else {
+            int exists;
+            if ((rc = log_exists(r, c->node, c->seq, &exists)) != 0) {
+                break;
+            }
+            if (exists) {
+                result->duplicates++;
+                continue;
+            }
+        }
+        if (opts->part && strcmp(c->part, opts->part) != 0) {
+            rc = refuse(r, c, SYNC_E_PARTITION, opts->part, refusals);
+            result->refused++;
+        } else {
+            struct row row;
+            if ((rc = row_load(r, c->table, c->id, &row)) == 0) {
+                rc = ingest(r, c, &row, r->keep_conflicts, &result->conflicts);
+                row_free(&row);
+            }
+            if (rc == SYNC_E_PARTITION) {
+                rc = refuse(r, c, SYNC_E_PARTITION, NULL, refusals);
+                result->refused++;
+            } else if (rc == 0) {
+                result->applied++;
+                /* A stamp too far ahead is kept all the same: merging never
+                 * depends on the clock having followed it. */
+                (void)hlc_observe(r->clock, c->hlc);
+            }
+        }
+        if (opts->contiguous) {
+            acked = c->seq;
+        }
+    }
+    if (rc == 0 && opts->contiguous) {
+        rc = peer_set(r, opts->sender, acked);
+        result->acked = acked;
+    }
+    if (rc == 0) {
+        rc = replica_set_meta_int(r, "hl.hlc", (int64_t)hlc_last(r->clock));
+    }
+    rc = work_end(r, rc);
+    if (rc != 0) {
+        struct replica_apply_result empty = {0};
+        *result = empty;
+        if (refusals) {
+            while (refusals->nrefused > nrefusals) {
+                free(refusals->refused[--refusals->nrefused].message);
+            }
+        }
+    }
+    return rc;
+}
+
+/* ---- export ---- */
+
+static int export_table(struct replica *r, int t, const char *part,
+                        int (*write)(void *ctx, const char *line, size_t len), void *ctx)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    char sql[SQL_MAX];
+    size_t used = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = append_sql(sql, &used, "SELECT id, \"%s\", %s", table->partition,
+                        table->kind == SCHEMA_RECORD ? "deleted" : "0");
+    for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
+        rc = append_sql(sql, &used, ", \"%s\"", table->columns[c].name);
+    }
+    if (rc == 0) {
+        rc = append_sql(sql, &used, " FROM \"%s\"", table->name);
+    }
+    if (rc == 0 && part) {
+        rc = append_sql(sql, &used, " WHERE \"%s\" = ?1", table->partition);
+    }
+    if (rc == 0) {
+        rc = append_sql(sql, &used, " ORDER BY id");
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    if (part) {
+        sqlite3_bind_text(st, 1, part, -1, SQLITE_STATIC);
+    }
+    int step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *obj = cJSON_CreateObject();
+        int ok = obj && cJSON_AddStringToObject(obj, "table", table->name) &&
+                 cJSON_AddStringToObject(obj, "id", (const char *)sqlite3_column_text(st, 0)) &&
+                 cJSON_AddStringToObject(obj, table->partition,
+                                         (const char *)sqlite3_column_text(st, 1));
+        for (size_t c = 0; ok && c < table->ncolumns; c++) {
+            struct sync_value v = column_value(st, (int)c + 3, table->columns[c].type);
+            cJSON *item = v.type == SYNC_TEXT   ? cJSON_CreateString(v.s)
+                          : v.type == SYNC_INT  ? cJSON_CreateNumber((double)v.i)
+                          : v.type == SYNC_REAL ? cJSON_CreateNumber(v.r)
+                                                : cJSON_CreateNull();
+            ok = item && cJSON_AddItemToObject(obj, table->columns[c].name, item);
+        }
+        if (ok && table->kind == SCHEMA_RECORD) {
+            ok = cJSON_AddNumberToObject(obj, "deleted", sqlite3_column_int(st, 2)) != NULL;
+        }
+        char *line = ok ? cJSON_PrintUnformatted(obj) : NULL;
+        cJSON_Delete(obj);
+        if (!line) {
+            rc = SYNC_E_NOMEM;
+            break;
+        }
+        size_t len = strlen(line);
+        char *full = realloc(line, len + 2);
+        if (!full) {
+            free(line);
+            rc = SYNC_E_NOMEM;
+            break;
+        }
+        full[len] = '\n';
+        full[len + 1] = '\0';
+        rc = write(ctx, full, len + 1);
+        free(full);
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int replica_export(struct replica *r, const char *part,
+                   int (*write)(void *ctx, const char *line, size_t len), void *ctx)
+{
+    if (sqlite3_exec(r->db, r->in_tx ? "SAVEPOINT hl_read" : "BEGIN", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    int rc = 0;
+    for (size_t t = 0; rc == 0 && t < r->schema->ntables; t++) {
+        rc = export_table(r, (int)t, part, write, ctx);
+    }
+    sqlite3_exec(r->db, r->in_tx ? "RELEASE hl_read" : "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+static int check_tables(struct replica *r, char *why, size_t why_len)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                           &st, NULL) != SQLITE_OK) {
+        return say(why, why_len, SYNC_E_DB, "%s", sqlite3_errmsg(r->db));
+    }
+    int rc = 0;
+    for (size_t t = 0; rc == 0 && t < r->schema->ntables; t++) {
+        const struct schema_table *table = &r->schema->tables[t];
+        size_t extra = table->kind == SCHEMA_RECORD ? 3 : 2;
+        for (size_t c = 0; rc == 0 && c < table->ncolumns + extra; c++) {
+            const char *name = c < table->ncolumns       ? table->columns[c].name
+                               : c == table->ncolumns     ? "id"
+                               : c == table->ncolumns + 1 ? table->partition
+                                                          : "deleted";
+            sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_ROW) {
+                rc = say(why, why_len, SYNC_E_SCHEMA,
+                         "table %s has no column %s that the schema describes", table->name,
+                         name);
+            }
+            sqlite3_reset(st);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int load_identity(struct replica *r)
+{
+    int64_t node = replica_meta_int(r, "hl.node", 0);
+    if (node == 0) {
+        uint64_t fresh = 0;
+        while (fresh == 0) {
+            if (getrandom(&fresh, sizeof fresh, 0) != (ssize_t)sizeof fresh) {
+                return SYNC_E_RANDOM;
+            }
+        }
+        node = (int64_t)fresh;
+        int rc = replica_set_meta_int(r, "hl.node", node);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    r->node = (uint64_t)node;
+    r->own_seq = replica_meta_int(r, "hl.seq", 0);
+    hlc_restore(r->clock, (uint64_t)replica_meta_int(r, "hl.hlc", 0));
+    return 0;
+}
+
+int replica_open(const char *path, const struct replica_config *config, struct replica **out,
+                 char *why, size_t why_len)
+{
+    char dummy[8];
+    if (!why) {
+        why = dummy;
+        why_len = sizeof dummy;
+    }
+    why[0] = '\0';
+    int rc = schema_check(config->schema, why, why_len);
+    if (rc != 0) {
+        return rc;
+    }
+    struct replica *r = calloc(1, sizeof *r);
+    if (!r) {
+        return SYNC_E_NOMEM;
+    }
+    r->schema = config->schema;
+    r->keep_conflicts = config->keep_conflicts;
+    envelope_limits_default(&r->limits);
+    r->limits.max_string = (size_t)-1;
+    r->clock = hlc_new(config->max_drift_ms);
+    r->tables = calloc(config->schema->ntables, sizeof *r->tables);
+    if (!r->clock || !r->tables) {
+        rc = SYNC_E_NOMEM;
+        goto fail;
+    }
+    for (size_t t = 0; t < config->schema->ntables; t++) {
+        r->tables[t].column_set =
+            calloc(config->schema->tables[t].ncolumns + 1, sizeof *r->tables[t].column_set);
+        if (!r->tables[t].column_set) {
+            rc = SYNC_E_NOMEM;
+            goto fail;
+        }
+    }
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = say(why, why_len, SYNC_E_DB, "cannot open %s: %s", path,
+                 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(r->db, 10000);
+    sqlite3_extended_result_codes(r->db, 1);
+    if (sqlite3_exec(r->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                     " PRAGMA foreign_keys = ON;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = say(why, why_len, SYNC_E_DB, "cannot set up %s: %s", path, sqlite3_errmsg(r->db));
+        goto fail;
+    }
+    if ((rc = migrate_apply(r->db, "engine", engine_migrations, engine_migrations_count, why,
+                            why_len)) != 0) {
+        goto fail;
+    }
+    if (config->component &&
+        (rc = migrate_apply(r->db, config->component, config->migrations, config->nmigrations,
+                            why, why_len)) != 0) {
+        goto fail;
+    }
+    if ((rc = check_tables(r, why, why_len)) != 0) {
+        goto fail;
+    }
+    if ((rc = load_identity(r)) != 0) {
+        say(why, why_len, rc, "cannot set up the node id: %s", sync_strerror(rc));
+        goto fail;
+    }
+    *out = r;
+    return 0;
+fail:
+    replica_close(r);
+    return rc;
+}
+
+static void finalize_all(sqlite3_stmt **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_finalize(list[i]);
+    }
+}
+
+void replica_close(struct replica *r)
+{
+    if (!r) {
+        return;
+    }
+    if (r->in_tx) {
+        replica_rollback(r);
+    }
+    for (size_t t = 0; r->tables && t < r->schema->ntables; t++) {
+        struct table_stmts *ts = &r->tables[t];
+        sqlite3_stmt *own[] = {ts->row_get, ts->row_insert, ts->append_set, ts->deleted_set};
+        finalize_all(own, sizeof own / sizeof own[0]);
+        if (ts->column_set) {
+            finalize_all(ts->column_set, r->schema->tables[t].ncolumns);
+        }
+        free(ts->column_set);
+    }
+    free(r->tables);
+    sqlite3_stmt *shared[] = {r->cells_get,  r->cell_put,   r->log_insert,     r->log_exists,
+                              r->conflict_insert, r->meta_get, r->meta_set,   r->peer_get,
+                              r->peer_set,  r->refused_insert, r->pending,    r->since_part,
+                              r->since_all, r->log_max};
+    finalize_all(shared, sizeof shared / sizeof shared[0]);
+    sqlite3_close(r->db);
+    hlc_free(r->clock);
+    free(r);
+}
+
+sqlite3 *replica_db(struct replica *r)
+{
+    return r->db;
+}
+
+uint64_t replica_node(const struct replica *r)
+{
+    return r->node;
+}
+
+struct hlc *replica_clock(struct replica *r)
+{
+    return r->clock;
+}
+
+const struct schema *replica_schema(const struct replica *r)
+{
+    return r->schema;
+}
+
+const char *replica_errmsg(struct replica *r)
+{
+    return sqlite3_errmsg(r->db);
+}
