@@ -21,7 +21,7 @@ OPT      ?= -O2 -g
 SAN      ?=
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -I$(BUILD)/gen
 CFLAGS   += $(WARN) $(OPT) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS  += $(SAN)
 TESTLIBS := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
