@@ -11,19 +11,23 @@
 extern const struct migration ledger_migrations[];
 extern const size_t ledger_migrations_count;
 
-#define LWW(name, type) {name, type, SCHEMA_LWW}
-#define ONCE(name, type) {name, type, SCHEMA_ONCE}
+#define LWW(name, type)                                                                            \
+    {                                                                                              \
+        name, type, SCHEMA_LWW                                                                     \
+    }
+#define ONCE(name, type)                                                                           \
+    {                                                                                              \
+        name, type, SCHEMA_ONCE                                                                    \
+    }
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static const struct schema_column case_columns[] = {
-    LWW("case_no", SYNC_TEXT),      LWW("kind", SYNC_TEXT),
-    LWW("channel", SYNC_TEXT),      LWW("category", SYNC_TEXT),
-    LWW("severity", SYNC_INT),      LWW("status", SYNC_TEXT),
-    LWW("level", SYNC_INT),         LWW("title", SYNC_TEXT),
-    LWW("facts", SYNC_TEXT),        LWW("claims", SYNC_TEXT),
-    LWW("mediator_id", SYNC_TEXT),  LWW("mediator_name", SYNC_TEXT),
-    LWW("received_by", SYNC_TEXT),  LWW("outcome", SYNC_TEXT),
-    ONCE("created_at", SYNC_TEXT),  LWW("updated_at", SYNC_TEXT),
+    LWW("case_no", SYNC_TEXT),     LWW("kind", SYNC_TEXT),        LWW("channel", SYNC_TEXT),
+    LWW("category", SYNC_TEXT),    LWW("severity", SYNC_INT),     LWW("status", SYNC_TEXT),
+    LWW("level", SYNC_INT),        LWW("title", SYNC_TEXT),       LWW("facts", SYNC_TEXT),
+    LWW("claims", SYNC_TEXT),      LWW("mediator_id", SYNC_TEXT), LWW("mediator_name", SYNC_TEXT),
+    LWW("received_by", SYNC_TEXT), LWW("outcome", SYNC_TEXT),     ONCE("created_at", SYNC_TEXT),
+    LWW("updated_at", SYNC_TEXT),
 };
 
 static const struct schema_column contact_columns[] = {

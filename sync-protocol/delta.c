@@ -225,8 +225,7 @@ size_t delta_change_size(const struct schema *schema, const struct change *chang
     return size;
 }
 
-int delta_encode(const struct schema *schema, const struct delta *delta, char **json,
-                 size_t *len)
+int delta_encode(const struct schema *schema, const struct delta *delta, char **json, size_t *len)
 {
     char hex[HLC_HEXLEN + 1];
     int rc = SYNC_E_NOMEM;
@@ -417,8 +416,8 @@ static int get_int(struct decoder *d, const cJSON *obj, const char *key, const c
     }
     double v = item->valuedouble;
     if (!cJSON_IsNumber(item) || v != floor(v) || v < (double)min || v > MAX_SAFE_INT) {
-        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected an integer of at least %lld", where,
-                   key, (long long)min);
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected an integer of at least %lld", where, key,
+                   (long long)min);
     }
     *out = (int64_t)v;
     return 0;
@@ -458,8 +457,7 @@ static int get_part(struct decoder *d, const cJSON *obj, const char *where, char
     }
     size_t n = strlen(s);
     if (n == 0 || n > DELTA_MAX_PART) {
-        return say(d, SYNC_E_FIELD_TYPE, "%spart: expected 1 to %d bytes", where,
-                   DELTA_MAX_PART);
+        return say(d, SYNC_E_FIELD_TYPE, "%spart: expected 1 to %d bytes", where, DELTA_MAX_PART);
     }
     memcpy(out, s, n + 1);
     return 0;
@@ -488,8 +486,7 @@ static int decode_value(struct decoder *d, const struct schema_column *col, cons
     }
     if (col->type == SYNC_TEXT) {
         if (!cJSON_IsString(item)) {
-            return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a string or null", where,
-                       col->name);
+            return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a string or null", where, col->name);
         }
         if (strlen(item->valuestring) > d->schema->max_text) {
             return say(d, SYNC_E_JSON_STRING, "%s%s: longer than %zu bytes", where, col->name,
@@ -539,8 +536,7 @@ static int decode_change(struct decoder *d, const cJSON *obj, size_t index, stru
     }
     int t = schema_table(d->schema, table_name);
     if (t < 0) {
-        return say(d, SYNC_E_UNKNOWN_TABLE, "%stable: no table named \"%.64s\"", where,
-                   table_name);
+        return say(d, SYNC_E_UNKNOWN_TABLE, "%stable: no table named \"%.64s\"", where, table_name);
     }
     const struct schema_table *table = &d->schema->tables[t];
     if (op != CHANGE_APPEND && table->kind == SCHEMA_APPEND) {
@@ -593,8 +589,7 @@ static int decode_change(struct decoder *d, const cJSON *obj, size_t index, stru
             }
             for (size_t g = 0; g < f; g++) {
                 if (c->fields[g].column == col) {
-                    return say(d, SYNC_E_FIELD_TYPE, "%sset.%s: given twice", where,
-                               item->string);
+                    return say(d, SYNC_E_FIELD_TYPE, "%sset.%s: given twice", where, item->string);
                 }
             }
             c->fields[f].column = col;

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DELTA_VERSION 1 /* the JSON format version ("hamlet" field) */
-#define DELTA_DELETED (-1) /* change_field.column of the tombstone */
-#define DELTA_MAX_PART 64  /* bytes in a partition value */
+#define DELTA_VERSION  1    /* the JSON format version ("hamlet" field) */
+#define DELTA_DELETED  (-1) /* change_field.column of the tombstone */
+#define DELTA_MAX_PART 64   /* bytes in a partition value */
 
 enum change_op {
     CHANGE_PUT = 1, /* set fields of a record, creating it if new */
@@ -41,12 +41,12 @@ struct change_field {
 /* One write of one record, as made on its origin node. */
 struct change {
     enum change_op op;
-    int table;                   /* index in schema->tables */
-    char id[UUID7_STRLEN + 1];   /* the record */
+    int table;                     /* index in schema->tables */
+    char id[UUID7_STRLEN + 1];     /* the record */
     char part[DELTA_MAX_PART + 1]; /* the record's partition (village) */
-    uint64_t node;               /* origin node */
-    int64_t seq;                 /* origin's sequence number, from 1 */
-    uint64_t hlc;                /* stamp of the write */
+    uint64_t node;                 /* origin node */
+    int64_t seq;                   /* origin's sequence number, from 1 */
+    uint64_t hlc;                  /* stamp of the write */
     size_t nfields;
     struct change_field *fields; /* owned by the delta */
 };
@@ -110,8 +110,7 @@ size_t delta_change_size(const struct schema *schema, const struct change *chang
 /* delta_encode(schema, delta, json, len): the delta as compact JSON. On
  * success *json is malloc'd and NUL-terminated (the caller frees it).
  * Returns 0, SYNC_E_NOMEM, or SYNC_E_ARG for a change the schema lacks. */
-int delta_encode(const struct schema *schema, const struct delta *delta, char **json,
-                 size_t *len);
+int delta_encode(const struct schema *schema, const struct delta *delta, char **json, size_t *len);
 
 /* delta_decode(schema, limits, json, len, out, why, why_len): parse and
  * check a delta. On success *out is a new delta (free with delta_free()).

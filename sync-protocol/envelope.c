@@ -152,8 +152,8 @@ static int inflate_exact(const uint8_t *stored, size_t stored_len, size_t want, 
     return 0;
 }
 
-int envelope_open(const uint8_t *buf, size_t len, const struct envelope_limits *limits,
-                  char **body, size_t *body_len)
+int envelope_open(const uint8_t *buf, size_t len, const struct envelope_limits *limits, char **body,
+                  size_t *body_len)
 {
     size_t total;
     int rc = envelope_size(buf, len, &total);

@@ -55,7 +55,7 @@ int envelope_size(const uint8_t *buf, size_t len, size_t *total);
  * _RATIO, _CRC, _CORRUPT, _LENGTH, _TRAILING, or SYNC_E_NOMEM. Inflation
  * never writes more than the declared size, so a zlib bomb costs at most
  * limits->max_body bytes. */
-int envelope_open(const uint8_t *buf, size_t len, const struct envelope_limits *limits,
-                  char **body, size_t *body_len);
+int envelope_open(const uint8_t *buf, size_t len, const struct envelope_limits *limits, char **body,
+                  size_t *body_len);
 
 #endif

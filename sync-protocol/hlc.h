@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
-#define HLC_MS(stamp)    ((int64_t)((stamp) >> 16))
-#define HLC_COUNT(stamp) ((unsigned)((stamp)&0xffffu))
+#define HLC_MS(stamp)        ((int64_t)((stamp) >> 16))
+#define HLC_COUNT(stamp)     ((unsigned)((stamp)&0xffffu))
 #define HLC_STAMP(ms, count) (((uint64_t)(ms) << 16) | ((uint64_t)(count)&0xffffu))
-#define HLC_HEXLEN 16 /* characters of a stamp or node id in text */
+#define HLC_HEXLEN           16 /* characters of a stamp or node id in text */
 
 struct hlc; /* opaque: fields live in hlc.c */
 
@@ -42,8 +42,8 @@ int hlc_now(struct hlc *clock, uint64_t *out);
 
 /* hlc_observe(clock, remote): advance past a stamp received from another
  * node. Returns 0, SYNC_E_HLC_DRIFT when remote is more than max_drift_ms
- * ahead of the corrected wall clock; the clock is then unchanged. A refused stamp is still valid data: merging never depends
- * on having observed it. */
+ * ahead of the corrected wall clock; the clock is then unchanged. A refused stamp is still valid
+ * data: merging never depends on having observed it. */
 int hlc_observe(struct hlc *clock, uint64_t remote);
 
 /* hlc_last(clock): the latest stamp issued or observed (0 for none). */

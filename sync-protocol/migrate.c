@@ -22,8 +22,9 @@ int migrate_version(sqlite3 *db, const char *component)
     sqlite3_stmt *st = NULL;
     int version = SYNC_E_DB;
     if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM hl_migration"
-                               " WHERE component = ?1",
+        sqlite3_prepare_v2(db,
+                           "SELECT coalesce(max(version), 0) FROM hl_migration"
+                           " WHERE component = ?1",
                            -1, &st, NULL) != SQLITE_OK) {
         goto done;
     }

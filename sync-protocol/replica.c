@@ -240,8 +240,8 @@ static int append_set_stmt(struct replica *r, int t, sqlite3_stmt **out)
         size_t used = 0;
         int rc = append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
         for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
-            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "",
-                            table->columns[c].name, c + 1);
+            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "", table->columns[c].name,
+                            c + 1);
         }
         if (rc == 0) {
             rc = append_sql(sql, &used, " WHERE id = ?%zu", table->ncolumns + 1);
@@ -341,8 +341,8 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
         row->exists = 1;
         const char *part = (const char *)sqlite3_column_text(st, 0);
         snprintf(row->part, sizeof row->part, "%s", part ? part : "");
-        row->values[table->ncolumns] = (struct sync_value){
-            .type = SYNC_INT, .i = sqlite3_column_int64(st, 1)};
+        row->values[table->ncolumns] =
+            (struct sync_value){.type = SYNC_INT, .i = sqlite3_column_int64(st, 1)};
         for (size_t c = 0; c < table->ncolumns; c++) {
             struct sync_value v = column_value(st, (int)c + 2, table->columns[c].type);
             if (v.type == SYNC_TEXT && !(v.s = strdup(v.s))) {
@@ -540,8 +540,8 @@ void replica_rollback(struct replica *r)
 /* ---- merging ---- */
 
 static int conflict_insert(struct replica *r, const struct schema_table *table,
-                           const struct change *c, size_t slot, int64_t pos,
-                           const struct row *row, const struct change_field *f, int incoming_wins)
+                           const struct change *c, size_t slot, int64_t pos, const struct row *row,
+                           const struct change_field *f, int incoming_wins)
 {
     if (stmt(r, &r->conflict_insert,
              "INSERT INTO hl_conflict (tbl, row_id, col, part, log_pos, standing_value,"
@@ -578,12 +578,11 @@ static int merge_fields(struct replica *r, int t, const struct change *c, const 
     for (size_t i = 0; i < c->nfields; i++) {
         const struct change_field *f = &c->fields[i];
         size_t slot = slot_of(table, f->column);
-        const struct schema_column *col = f->column == DELTA_DELETED ? NULL
-                                                                      : &table->columns[slot];
+        const struct schema_column *col = f->column == DELTA_DELETED ? NULL : &table->columns[slot];
         struct stamp standing = row->stamps[slot];
         int lww = !col || col->merge == SCHEMA_LWW;
-        int take = !standing.set || (lww ? stamp_cmp(incoming, standing) > 0
-                                         : stamp_cmp(incoming, standing) < 0);
+        int take = !standing.set ||
+                   (lww ? stamp_cmp(incoming, standing) > 0 : stamp_cmp(incoming, standing) < 0);
         struct sync_value value = normalize(col, f->value);
         if (detect && lww) {
             /* The writer replaced prev; if that is not what stands here, the
@@ -760,9 +759,9 @@ static int check_record_args(const struct replica *r, const char *table, const c
 }
 
 /* Fill change fields from caller arguments; checks names, types, duplicates. */
-static int fill_fields(const struct replica *r, const struct schema_table *table,
-                       struct delta *d, struct change *c, size_t n,
-                       const char *const *columns, const struct sync_value *values)
+static int fill_fields(const struct replica *r, const struct schema_table *table, struct delta *d,
+                       struct change *c, size_t n, const char *const *columns,
+                       const struct sync_value *values)
 {
     for (size_t i = 0; i < n; i++) {
         int col = schema_column(table, columns[i]);
@@ -791,9 +790,8 @@ static int fill_fields(const struct replica *r, const struct schema_table *table
     return 0;
 }
 
-int replica_put(struct replica *r, const char *table, const char *id, const char *part,
-                size_t n, const char *const *columns, const struct sync_value *values,
-                int *changed)
+int replica_put(struct replica *r, const char *table, const char *id, const char *part, size_t n,
+                const char *const *columns, const struct sync_value *values, int *changed)
 {
     int t;
     int rc = check_record_args(r, table, id, part, &t);
@@ -873,8 +871,8 @@ int replica_put(struct replica *r, const char *table, const char *id, const char
     return work_end(r, rc);
 }
 
-int replica_append(struct replica *r, const char *table, const char *id, const char *part,
-                   size_t n, const char *const *columns, const struct sync_value *values)
+int replica_append(struct replica *r, const char *table, const char *id, const char *part, size_t n,
+                   const char *const *columns, const struct sync_value *values)
 {
     int t;
     int rc = check_record_args(r, table, id, part, &t);
@@ -895,8 +893,7 @@ int replica_append(struct replica *r, const char *table, const char *id, const c
     c->table = t;
     snprintf(c->id, sizeof c->id, "%s", id);
     snprintf(c->part, sizeof c->part, "%s", part);
-    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0 ||
-        (rc = work_begin(r)) != 0) {
+    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0 || (rc = work_begin(r)) != 0) {
         delta_free(d);
         return rc;
     }
@@ -1006,8 +1003,8 @@ int64_t replica_own_seq(const struct replica *r)
 
 /* Append journal bodies from a stepped statement (column body_col) until
  * max_bytes; *last_pos gets column pos_col of the last row taken. */
-static int collect(struct replica *r, sqlite3_stmt *st, int pos_col, int body_col,
-                   size_t max_bytes, struct delta *out, int64_t *last_pos, int *more)
+static int collect(struct replica *r, sqlite3_stmt *st, int pos_col, int body_col, size_t max_bytes,
+                   struct delta *out, int64_t *last_pos, int *more)
 {
     size_t bytes = 0;
     int step;
@@ -1172,9 +1169,8 @@ static int refuse(struct replica *r, const struct change *c, int code, const cha
     return rc;
 }
 
-int replica_apply(struct replica *r, const struct delta *in,
-                  const struct replica_apply_opts *opts, struct replica_apply_result *result,
-                  struct delta *refusals)
+int replica_apply(struct replica *r, const struct delta *in, const struct replica_apply_opts *opts,
+                  struct replica_apply_result *result, struct delta *refusals)
 {
     memset(result, 0, sizeof *result);
     if (opts->contiguous) {
@@ -1352,8 +1348,8 @@ int replica_export(struct replica *r, const char *part,
 static int check_tables(struct replica *r, char *why, size_t why_len)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                           &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                           NULL) != SQLITE_OK) {
         return say(why, why_len, SYNC_E_DB, "%s", sqlite3_errmsg(r->db));
     }
     int rc = 0;
@@ -1361,7 +1357,7 @@ static int check_tables(struct replica *r, char *why, size_t why_len)
         const struct schema_table *table = &r->schema->tables[t];
         size_t extra = table->kind == SCHEMA_RECORD ? 3 : 2;
         for (size_t c = 0; rc == 0 && c < table->ncolumns + extra; c++) {
-            const char *name = c < table->ncolumns       ? table->columns[c].name
+            const char *name = c < table->ncolumns        ? table->columns[c].name
                                : c == table->ncolumns     ? "id"
                                : c == table->ncolumns + 1 ? table->partition
                                                           : "deleted";
@@ -1369,8 +1365,7 @@ static int check_tables(struct replica *r, char *why, size_t why_len)
             sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_ROW) {
                 rc = say(why, why_len, SYNC_E_SCHEMA,
-                         "table %s has no column %s that the schema describes", table->name,
-                         name);
+                         "table %s has no column %s that the schema describes", table->name, name);
             }
             sqlite3_reset(st);
         }
@@ -1455,9 +1450,8 @@ int replica_open(const char *path, const struct replica_config *config, struct r
                             why_len)) != 0) {
         goto fail;
     }
-    if (config->component &&
-        (rc = migrate_apply(r->db, config->component, config->migrations, config->nmigrations,
-                            why, why_len)) != 0) {
+    if (config->component && (rc = migrate_apply(r->db, config->component, config->migrations,
+                                                 config->nmigrations, why, why_len)) != 0) {
         goto fail;
     }
     if ((rc = check_tables(r, why, why_len)) != 0) {
@@ -1499,10 +1493,10 @@ void replica_close(struct replica *r)
         free(ts->column_set);
     }
     free(r->tables);
-    sqlite3_stmt *shared[] = {r->cells_get,  r->cell_put,   r->log_insert,     r->log_exists,
-                              r->conflict_insert, r->meta_get, r->meta_set,   r->peer_get,
-                              r->peer_set,  r->refused_insert, r->pending,    r->since_part,
-                              r->since_all, r->log_max};
+    sqlite3_stmt *shared[] = {r->cells_get,       r->cell_put,       r->log_insert, r->log_exists,
+                              r->conflict_insert, r->meta_get,       r->meta_set,   r->peer_get,
+                              r->peer_set,        r->refused_insert, r->pending,    r->since_part,
+                              r->since_all,       r->log_max};
     finalize_all(shared, sizeof shared / sizeof shared[0]);
     sqlite3_close(r->db);
     hlc_free(r->clock);

@@ -29,12 +29,12 @@
 struct replica; /* opaque: fields live in replica.c */
 
 struct replica_config {
-    const struct schema *schema;            /* the replicated tables */
-    const char *component;                  /* the application's migration name */
-    const struct migration *migrations;     /* the application's migrations */
+    const struct schema *schema;        /* the replicated tables */
+    const char *component;              /* the application's migration name */
+    const struct migration *migrations; /* the application's migrations */
     size_t nmigrations;
-    int64_t max_drift_ms;                   /* clock drift accepted from others */
-    int keep_conflicts;                     /* 1: record concurrent edits (the hub) */
+    int64_t max_drift_ms; /* clock drift accepted from others */
+    int keep_conflicts;   /* 1: record concurrent edits (the hub) */
 };
 
 /* replica_open(path, config, out, why, why_len): open or create the replica
@@ -122,10 +122,10 @@ int replica_changes_since(struct replica *replica, int64_t cursor, const char *p
 /* ---- receiving ---- */
 
 struct replica_apply_opts {
-    uint64_t sender;   /* the node the delta comes from (authenticated) */
-    const char *part;  /* only changes of this partition are accepted; NULL: any */
-    int contiguous;    /* 1: a push; changes must be the sender's own, in
-                          sequence order, and a gap stops the batch */
+    uint64_t sender;  /* the node the delta comes from (authenticated) */
+    const char *part; /* only changes of this partition are accepted; NULL: any */
+    int contiguous;   /* 1: a push; changes must be the sender's own, in
+                         sequence order, and a gap stops the batch */
 };
 
 struct replica_apply_result {

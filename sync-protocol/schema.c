@@ -70,8 +70,7 @@ int schema_check(const struct schema *schema, char *why, size_t why_len)
             const struct schema_column *col = &table->columns[c];
             if (!identifier_ok(col->name) || !strcmp(col->name, "id") ||
                 !strcmp(col->name, "deleted") || !strcmp(col->name, table->partition)) {
-                return fail(why, why_len, "%s: column %zu: bad or reserved name", table->name,
-                            c);
+                return fail(why, why_len, "%s: column %zu: bad or reserved name", table->name, c);
             }
             if (col->type != SYNC_INT && col->type != SYNC_REAL && col->type != SYNC_TEXT) {
                 return fail(why, why_len, "%s.%s: unknown type", table->name, col->name);
@@ -81,8 +80,7 @@ int schema_check(const struct schema *schema, char *why, size_t why_len)
             }
             for (size_t d = 0; d < c; d++) {
                 if (!strcmp(table->columns[d].name, col->name)) {
-                    return fail(why, why_len, "%s.%s: column listed twice", table->name,
-                                col->name);
+                    return fail(why, why_len, "%s.%s: column listed twice", table->name, col->name);
                 }
             }
         }

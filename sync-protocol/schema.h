@@ -53,7 +53,7 @@ struct schema_column {
 struct schema_table {
     const char *name;
     enum schema_kind kind;
-    const char *partition; /* the partition column's name, e.g. "village" */
+    const char *partition;               /* the partition column's name, e.g. "village" */
     const struct schema_column *columns; /* replicated columns, without id,
                                             partition and deleted */
     size_t ncolumns;
@@ -62,7 +62,7 @@ struct schema_table {
 struct schema {
     const struct schema_table *tables;
     size_t ntables;
-    size_t max_text;  /* longest text value accepted, in bytes */
+    size_t max_text; /* longest text value accepted, in bytes */
 };
 
 /* schema_check(schema, why, why_len): validate a description: names are

@@ -101,8 +101,7 @@ static void new_case(struct replica *r, const char *village, char id[UUID7_STRLE
     assert_int_equal(changed, 1);
 }
 
-static void set_status(struct replica *r, const char *village, const char *id,
-                       const char *status)
+static void set_status(struct replica *r, const char *village, const char *id, const char *status)
 {
     const char *cols[] = {"status"};
     struct sync_value vals[] = {text(status)};
@@ -174,8 +173,8 @@ static size_t pull(struct replica *hub, struct replica *dev, const char *village
     int64_t cursor = replica_meta_int(dev, "test.cursor", 0);
     for (;;) {
         struct delta *d = delta_new(DELTA_REPLY);
-        assert_int_equal(
-            replica_changes_since(hub, cursor, village, replica_node(dev), 4096, d), 0);
+        assert_int_equal(replica_changes_since(hub, cursor, village, replica_node(dev), 4096, d),
+                         0);
         struct replica_apply_opts opts = {replica_node(hub), village, 0};
         struct replica_apply_result result;
         assert_int_equal(replica_apply(dev, d, &opts, &result, NULL), 0);
@@ -267,21 +266,17 @@ static void test_put_errors_write_nothing(void **state)
     struct sync_value t = text("x");
     assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, bad_col, &t, NULL),
                      SYNC_E_UNKNOWN_COLUMN);
-    assert_int_equal(replica_put(f->a1, "nope", id, "a", 1, sev, &t, NULL),
-                     SYNC_E_UNKNOWN_TABLE);
+    assert_int_equal(replica_put(f->a1, "nope", id, "a", 1, sev, &t, NULL), SYNC_E_UNKNOWN_TABLE);
     assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, sev, &t, NULL), SYNC_E_FIELD_TYPE);
-    assert_int_equal(replica_put(f->a1, "cases", id, "b", 1, created, &t, NULL),
-                     SYNC_E_PARTITION);
-    assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, created, &t, NULL),
-                     SYNC_E_IMMUTABLE);
+    assert_int_equal(replica_put(f->a1, "cases", id, "b", 1, created, &t, NULL), SYNC_E_PARTITION);
+    assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, created, &t, NULL), SYNC_E_IMMUTABLE);
     assert_int_equal(replica_put(f->a1, "cases", "not-a-uuid", "a", 1, created, &t, NULL),
                      SYNC_E_ARG);
     struct sync_value bad_utf8 = text("\xff\xfe");
     const char *title[] = {"title"};
     assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, title, &bad_utf8, NULL),
                      SYNC_E_FIELD_TYPE);
-    assert_int_equal(replica_put(f->a1, "events", id, "a", 1, title, &t, NULL),
-                     SYNC_E_APPEND_ONLY);
+    assert_int_equal(replica_put(f->a1, "events", id, "a", 1, title, &t, NULL), SYNC_E_APPEND_ONLY);
     assert_int_equal(replica_own_seq(f->a1), 1);
     assert_int_equal(count(f->a1, "SELECT count(*) FROM hl_log"), 1);
 }
@@ -293,14 +288,12 @@ static void test_append_and_delete(void **state)
     new_case(f->a1, "a", case_id, "registered");
     assert_int_equal(uuid7_now(ev), 0);
     const char *cols[] = {"case_id", "date", "kind", "note"};
-    struct sync_value vals[] = {text(case_id), text("2026-01-02"), text("visit"),
-                                text("走访双方")};
+    struct sync_value vals[] = {text(case_id), text("2026-01-02"), text("visit"), text("走访双方")};
     assert_int_equal(replica_append(f->a1, "events", ev, "a", 4, cols, vals), 0);
     /* Appending the same row again is a no-op; another row under its id is refused. */
     assert_int_equal(replica_append(f->a1, "events", ev, "a", 4, cols, vals), 0);
     vals[3] = text("改过的记录");
-    assert_int_equal(replica_append(f->a1, "events", ev, "a", 4, cols, vals),
-                     SYNC_E_APPEND_ONLY);
+    assert_int_equal(replica_append(f->a1, "events", ev, "a", 4, cols, vals), SYNC_E_APPEND_ONLY);
     assert_int_equal(replica_delete(f->a1, "events", ev), SYNC_E_APPEND_ONLY);
     assert_int_equal(replica_own_seq(f->a1), 2);
 
@@ -605,8 +598,7 @@ static void test_open_refuses_mismatched_tables(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     struct replica *r = NULL;
-    assert_int_equal(replica_open(path, &f->device_config, &r, why, sizeof why),
-                     SYNC_E_SCHEMA);
+    assert_int_equal(replica_open(path, &f->device_config, &r, why, sizeof why), SYNC_E_SCHEMA);
     assert_null(r);
     assert_non_null(strstr(why, "cases"));
 }
@@ -617,14 +609,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_journals_only_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_errors_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_push_is_idempotent_and_gap_resumes, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_push_is_idempotent_and_gap_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_partition_refused_rest_arrives, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pushed_change_of_another_node_refused_whole, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_edit_makes_one_conflict, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_edit_makes_one_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_write_travels_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_pages_and_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_above_a_future_stamp, setup, teardown),
