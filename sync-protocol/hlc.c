@@ -65,27 +65,19 @@ int64_t hlc_wall(const struct hlc *clock)
     return ms;
 }
 
-/* The smallest stamp above both a and b, or 0 when the counter is spent. */
-static uint64_t next_after(uint64_t last, uint64_t floor_stamp)
-{
-    uint64_t base = last > floor_stamp ? last : floor_stamp;
-    if (HLC_COUNT(base) == 0xffffu) {
-        return 0;
-    }
-    return base + 1;
-}
-
 int hlc_now(struct hlc *clock, uint64_t *out)
 {
     uint64_t wall = HLC_STAMP(hlc_wall(clock), 0);
     uint64_t stamp;
     if (wall > clock->last) {
         stamp = wall;
+    } else if (HLC_COUNT(clock->last) < 0xffffu || HLC_MS(clock->last) > HLC_MS(wall)) {
+        /* Count within the millisecond; a clock already ahead of the wall
+         * (it followed a remote stamp) carries into the next one rather than
+         * stop, since it runs ahead anyway. */
+        stamp = clock->last + 1;
     } else {
-        stamp = next_after(clock->last, 0);
-        if (stamp == 0) {
-            return SYNC_E_HLC_OVERFLOW;
-        }
+        return SYNC_E_HLC_OVERFLOW;
     }
     clock->last = stamp;
     *out = stamp;
@@ -94,18 +86,13 @@ int hlc_now(struct hlc *clock, uint64_t *out)
 
 int hlc_observe(struct hlc *clock, uint64_t remote)
 {
-    int64_t wall_ms = hlc_wall(clock);
-    if (HLC_MS(remote) > wall_ms + clock->max_drift_ms) {
+    if (HLC_MS(remote) > hlc_wall(clock) + clock->max_drift_ms) {
         return SYNC_E_HLC_DRIFT;
     }
-    if (remote <= clock->last) {
-        return 0;
+    /* Remember it even when the wall is past it: the wall may step back. */
+    if (remote > clock->last) {
+        clock->last = remote;
     }
-    uint64_t wall = HLC_STAMP(wall_ms, 0);
-    if (wall > remote) {
-        return 0; /* the next hlc_now() will be past both anyway */
-    }
-    clock->last = remote;
     return 0;
 }
 

@@ -36,8 +36,9 @@ int64_t hlc_wall(const struct hlc *clock);
 
 /* hlc_now(clock, out): a new stamp for a local event, greater than every
  * stamp this clock issued or observed. Returns 0, or SYNC_E_HLC_OVERFLOW when
- * 65,536 stamps were needed within one millisecond; the clock is unchanged
- * and the caller may try again. */
+ * 65,536 stamps were needed within one millisecond of the wall clock; the
+ * clock is unchanged and the caller may try again. (A clock that followed a
+ * remote stamp ahead of the wall carries into the next millisecond instead.) */
 int hlc_now(struct hlc *clock, uint64_t *out);
 
 /* hlc_observe(clock, remote): advance past a stamp received from another
