@@ -115,7 +115,10 @@ int delta_add_refusal(struct delta *delta, int64_t seq, int code, const char *me
     if (!copy) {
         return SYNC_E_NOMEM;
     }
-    delta->refused[delta->nrefused++] = (struct delta_refusal){seq, code, copy};
+    struct delta_refusal *r = &delta->refused[delta->nrefused++];
+    r->seq = seq;
+    r->code = code;
+    r->message = copy;
     return 0;
 }
 
@@ -406,6 +409,7 @@ static int lex_check(struct decoder *d, const char *json, size_t len)
 static int get_int(struct decoder *d, const cJSON *obj, const char *key, const char *where,
                    int required, int64_t min, int64_t *out)
 {
+    *out = 0;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!item) {
         if (required) {
@@ -426,6 +430,7 @@ static int get_int(struct decoder *d, const cJSON *obj, const char *key, const c
 static int get_string(struct decoder *d, const cJSON *obj, const char *key, const char *where,
                       const char **out)
 {
+    *out = "";
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!item) {
         return say(d, SYNC_E_FIELD_MISSING, "%s%s: missing", where, key);

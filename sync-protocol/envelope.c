@@ -133,12 +133,12 @@ static int inflate_exact(const uint8_t *stored, size_t stored_len, size_t want, 
         } else if (zs.avail_in != 0) {
             rc = SYNC_E_ENV_TRAILING;
         }
-    } else if (zrc == Z_BUF_ERROR && zs.avail_out == 0) {
-        rc = SYNC_E_ENV_LENGTH; /* more data than declared: stop right here */
+    } else if (zrc == Z_BUF_ERROR) {
+        /* The buffer filled before the stream's end (more than declared: stop
+         * right here), or the input ran out before it (less). */
+        rc = SYNC_E_ENV_LENGTH;
     } else if (zrc == Z_MEM_ERROR) {
         rc = SYNC_E_NOMEM;
-    } else if (zrc == Z_BUF_ERROR) {
-        rc = SYNC_E_ENV_CORRUPT; /* the stream ends before its end marker */
     } else {
         rc = SYNC_E_ENV_CORRUPT;
     }

@@ -216,14 +216,32 @@ static int row_get_stmt(struct replica *r, int t, sqlite3_stmt **out)
     return 0;
 }
 
+static size_t slot_of(const struct schema_table *table, int column)
+{
+    return column == DELTA_DELETED ? table->ncolumns : (size_t)column;
+}
+
+static const char *slot_name(const struct schema_table *table, size_t slot)
+{
+    if (slot < table->ncolumns && table->columns) {
+        return table->columns[slot].name;
+    }
+    return slot == table->ncolumns ? "deleted" : "*";
+}
+
 static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
     struct table_stmts *ts = &r->tables[t];
     sqlite3_stmt **slot = column == DELTA_DELETED ? &ts->deleted_set : &ts->column_set[column];
+    if (*slot) {
+        sqlite3_reset(*slot);
+        *out = *slot;
+        return 0;
+    }
     char sql[SQL_MAX];
     snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ?1 WHERE id = ?2", table->name,
-             column == DELTA_DELETED ? "deleted" : table->columns[column].name);
+             slot_name(table, slot_of(table, column)));
     if (stmt(r, slot, sql) != 0) {
         return SYNC_E_DB;
     }
@@ -300,22 +318,6 @@ static void row_free(struct row *row)
     free(row->values);
     free(row->stamps);
     memset(row, 0, sizeof *row);
-}
-
-static size_t slot_of(const struct schema_table *table, int column)
-{
-    return column == DELTA_DELETED ? table->ncolumns : (size_t)column;
-}
-
-static const char *slot_name(const struct schema_table *table, size_t slot)
-{
-    if (slot == table->ncolumns) {
-        return "deleted";
-    }
-    if (slot == table->ncolumns + 1) {
-        return "*";
-    }
-    return table->columns[slot].name;
 }
 
 static int row_load(struct replica *r, int t, const char *id, struct row *row)
@@ -1425,7 +1427,7 @@ int replica_open(const char *path, const struct replica_config *config, struct r
     }
     for (size_t t = 0; t < config->schema->ntables; t++) {
         r->tables[t].column_set =
-            calloc(config->schema->tables[t].ncolumns + 1, sizeof *r->tables[t].column_set);
+            calloc(config->schema->tables[t].ncolumns + 1, sizeof(sqlite3_stmt *));
         if (!r->tables[t].column_set) {
             rc = SYNC_E_NOMEM;
             goto fail;

@@ -66,6 +66,9 @@ int schema_check(const struct schema *schema, char *why, size_t why_len)
                 return fail(why, why_len, "%s: table listed twice", table->name);
             }
         }
+        if (table->ncolumns > 0 && !table->columns) {
+            return fail(why, why_len, "%s: no column array", table->name);
+        }
         for (size_t c = 0; c < table->ncolumns; c++) {
             const struct schema_column *col = &table->columns[c];
             if (!identifier_ok(col->name) || !strcmp(col->name, "id") ||
