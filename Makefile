@@ -25,6 +25,13 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS  += $(SAN)
 TESTLIBS := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
+# make V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 # Test sizes; CI and developers may turn them up or down.
 SIM_OPS     ?= 20000
 SIM_SEED    ?=
@@ -49,42 +56,52 @@ all: $(LIBSYNC) $(LIBLEDGER) $(TEST_BIN)
 # ---- generated sources: SQL migrations embedded as C arrays ----
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
 
 $(BUILD)/gen/engine_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard sync-protocol/migrations/*.sql))
 	@mkdir -p $(@D)
-	$(BUILD)/tools/embed engine_migrations $@ $(filter %.sql,$^)
+	@echo "  EMBED   $@"
+	$(Q)$(BUILD)/tools/embed engine_migrations $@ $(filter %.sql,$^)
 
 $(BUILD)/gen/ledger_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard ledger/migrations/*.sql))
 	@mkdir -p $(@D)
-	$(BUILD)/tools/embed ledger_migrations $@ $(filter %.sql,$^)
+	@echo "  EMBED   $@"
+	$(Q)$(BUILD)/tools/embed ledger_migrations $@ $(filter %.sql,$^)
 
 # ---- libraries ----
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBSYNC): $(SYNC_OBJ)
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(LIBLEDGER): $(LEDGER_OBJ)
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 # ---- tests ----
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 $(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/crash: tests/crash/crash.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 # check installs what is missing first, then builds and runs in a fresh make
 # so that pkg-config sees the newly installed packages.
