@@ -871,7 +871,7 @@ int main(int argc, char **argv)
     envelope_limits_default(&limits);
     hub = open_replica("hub", 1, 0x4855420000000001ULL, &hub_skew);
     for (int dev = 0; dev < NDEVICES; dev++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "device%d", dev);
         devices[dev].village = device_village[dev];
         devices[dev].skew = device_skew[dev];
