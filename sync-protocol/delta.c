@@ -9,6 +9,7 @@
 #include "delta.h"
 
 #include "hlc.h"
+#include "json_util.h"
 #include "sync_error.h"
 
 #include <cjson/cJSON.h>
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SAFE_INT 9007199254740992.0 /* 2^53: integers JSON carries exactly */
+#define MAX_SAFE_INT ((double)JSON_MAX_SAFE_INT)
 
 static const char *const op_names[] = {NULL, "put", "append", "delete"};
 static const char *const type_names[] = {NULL, "push", "reply"};
@@ -140,7 +141,7 @@ static cJSON *value_json(const struct sync_value *v)
 {
     switch (v->type) {
     case SYNC_INT:
-        return cJSON_CreateNumber((double)v->i);
+        return json_util_int(v->i);
     case SYNC_REAL:
         return cJSON_CreateNumber(v->r);
     case SYNC_TEXT:
@@ -165,7 +166,7 @@ static cJSON *change_json(const struct schema *schema, const struct change *c)
         return NULL;
     }
     hlc_format(c->node, hex);
-    int ok = cJSON_AddNumberToObject(obj, "seq", (double)c->seq) &&
+    int ok = json_util_add_int(obj, "seq", c->seq) &&
              cJSON_AddStringToObject(obj, "op", op_names[c->op]) &&
              cJSON_AddStringToObject(obj, "table", table->name) &&
              cJSON_AddStringToObject(obj, "id", c->id) &&
@@ -188,7 +189,7 @@ static cJSON *change_json(const struct schema *schema, const struct change *c)
             cJSON *v = value_json(&field->value);
             ok = v && cJSON_AddItemToObject(set, field_name(table, field), v);
         }
-        if (ok && (field->prev_hlc || field->prev_node)) {
+        if (ok && c->op != CHANGE_APPEND && (field->prev_hlc || field->prev_node)) {
             if (!prevs) {
                 ok = (prevs = cJSON_AddObjectToObject(obj, "prev")) != NULL;
             }
@@ -238,27 +239,27 @@ int delta_encode(const struct schema *schema, const struct delta *delta, char **
         goto fail;
     }
     hlc_format(delta->node, hex);
-    int ok = cJSON_AddNumberToObject(root, "hamlet", DELTA_VERSION) &&
+    int ok = json_util_add_int(root, "hamlet", DELTA_VERSION) &&
              cJSON_AddStringToObject(root, "type", type_names[delta->type]) &&
              cJSON_AddStringToObject(root, "node", hex) &&
-             cJSON_AddNumberToObject(root, "time", (double)delta->time_ms);
+             json_util_add_int(root, "time", delta->time_ms);
     hlc_format(delta->clock, hex);
     ok = ok && cJSON_AddStringToObject(root, "clock", hex) &&
-         cJSON_AddNumberToObject(root, "cursor", (double)delta->cursor);
+         json_util_add_int(root, "cursor", delta->cursor);
     if (delta->type == DELTA_PUSH) {
         ok = ok && cJSON_AddStringToObject(root, "part", delta->part) &&
-             cJSON_AddNumberToObject(root, "pull_bytes", (double)delta->pull_bytes);
+             json_util_add_int(root, "pull_bytes", delta->pull_bytes);
     } else {
-        ok = ok && cJSON_AddNumberToObject(root, "acked", (double)delta->acked) &&
-             cJSON_AddNumberToObject(root, "resume_from", (double)delta->resume_from) &&
-             cJSON_AddNumberToObject(root, "conflicts", (double)delta->conflicts) &&
+        ok = ok && json_util_add_int(root, "acked", delta->acked) &&
+             json_util_add_int(root, "resume_from", delta->resume_from) &&
+             json_util_add_int(root, "conflicts", delta->conflicts) &&
              cJSON_AddBoolToObject(root, "more", delta->more);
         cJSON *refused = ok ? cJSON_AddArrayToObject(root, "refused") : NULL;
         ok = refused != NULL;
         for (size_t i = 0; ok && i < delta->nrefused; i++) {
             cJSON *r = cJSON_CreateObject();
             ok = r && cJSON_AddItemToArray(refused, r) &&
-                 cJSON_AddNumberToObject(r, "seq", (double)delta->refused[i].seq) &&
+                 json_util_add_int(r, "seq", delta->refused[i].seq) &&
                  cJSON_AddStringToObject(r, "error", sync_error_name(delta->refused[i].code)) &&
                  cJSON_AddStringToObject(r, "message", delta->refused[i].message);
         }
@@ -296,6 +297,9 @@ struct decoder {
     char *why;
     size_t why_len;
 };
+
+static int say(struct decoder *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int say(struct decoder *d, int code, const char *fmt, ...)
 {
@@ -371,7 +375,13 @@ static int lex_check(struct decoder *d, const char *json, size_t len)
         if (n == 0) {
             return say(d, SYNC_E_UTF8, "invalid UTF-8 at byte %zu", i);
         }
+        if (p[i] == 0) {
+            return say(d, SYNC_E_JSON, "a NUL byte at byte %zu", i);
+        }
         if (in_string) {
+            if (p[i] < 0x20) {
+                return say(d, SYNC_E_JSON, "a control character inside a string at byte %zu", i);
+            }
             if (p[i] == '\\' && i + 1 < len) {
                 if (p[i + 1] == 'u' && i + 5 < len && !memcmp(p + i + 2, "0000", 4)) {
                     return say(d, SYNC_E_FIELD_TYPE, "a string holds \\u0000 at byte %zu", i);
@@ -678,6 +688,10 @@ static int decode_tree(struct decoder *d, const cJSON *root, struct delta *delta
         if (refused && !cJSON_IsArray(refused)) {
             return say(d, SYNC_E_FIELD_TYPE, "refused: expected an array");
         }
+        if (refused && (size_t)cJSON_GetArraySize(refused) > d->limits->max_changes) {
+            return say(d, SYNC_E_TOO_MANY, "%d refusals (the limit is %zu)",
+                       cJSON_GetArraySize(refused), d->limits->max_changes);
+        }
         size_t i = 0;
         for (const cJSON *r = refused ? refused->child : NULL; r; r = r->next, i++) {
             char where[40];
@@ -743,7 +757,7 @@ int delta_decode(const struct schema *schema, const struct envelope_limits *limi
                    at && at >= json && at <= json + len ? (long)(at - json) : -1L);
     }
     for (; end && end < json + len; end++) {
-        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t') {
             cJSON_Delete(root);
             return say(&d, SYNC_E_JSON, "text after the JSON value at byte %ld",
                        (long)(end - json));

@@ -123,8 +123,10 @@ static int inflate_exact(const uint8_t *stored, size_t stored_len, size_t want, 
     }
     zs.next_in = (Bytef *)(uintptr_t)stored;
     zs.avail_in = (uInt)stored_len;
+    /* One byte more than declared (the buffer has it, for the NUL) tells a
+     * stream that would run longer from one that is merely cut short. */
     zs.next_out = (Bytef *)dest;
-    zs.avail_out = (uInt)want;
+    zs.avail_out = (uInt)want + 1;
     int zrc = inflate(&zs, Z_FINISH);
     int rc = 0;
     if (zrc == Z_STREAM_END) {
@@ -133,13 +135,12 @@ static int inflate_exact(const uint8_t *stored, size_t stored_len, size_t want, 
         } else if (zs.avail_in != 0) {
             rc = SYNC_E_ENV_TRAILING;
         }
-    } else if (zrc == Z_BUF_ERROR) {
-        /* The buffer filled before the stream's end (more than declared: stop
-         * right here), or the input ran out before it (less). */
-        rc = SYNC_E_ENV_LENGTH;
+    } else if (zs.total_out > want) {
+        rc = SYNC_E_ENV_LENGTH; /* more data than declared: stop right here */
     } else if (zrc == Z_MEM_ERROR) {
         rc = SYNC_E_NOMEM;
     } else {
+        /* Not zlib data, or the input ends before the stream does. */
         rc = SYNC_E_ENV_CORRUPT;
     }
     inflateEnd(&zs);

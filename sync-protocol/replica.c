@@ -13,6 +13,7 @@
 #include "replica.h"
 
 #include "hlc.h"
+#include "json_util.h"
 #include "sync_error.h"
 
 #include <cjson/cJSON.h>
@@ -59,6 +60,9 @@ struct replica {
 };
 
 /* ---- small helpers ---- */
+
+static int say(char *why, size_t why_len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int say(char *why, size_t why_len, int code, const char *fmt, ...)
 {
@@ -172,6 +176,9 @@ static int value_equal(const struct sync_value *a, const struct sync_value *b)
     }
     return 0;
 }
+
+static int append_sql(char *buf, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int append_sql(char *buf, size_t *used, const char *fmt, ...)
 {
@@ -770,7 +777,9 @@ static int fill_fields(const struct replica *r, const struct schema_table *table
         if (col < 0) {
             return SYNC_E_UNKNOWN_COLUMN;
         }
-        if (!schema_value_ok(&table->columns[col], &values[i]) || check_text(r, &values[i])) {
+        if (!schema_value_ok(&table->columns[col], &values[i]) || check_text(r, &values[i]) ||
+            (values[i].type == SYNC_INT &&
+             (values[i].i > JSON_MAX_SAFE_INT || values[i].i < -JSON_MAX_SAFE_INT))) {
             return SYNC_E_FIELD_TYPE;
         }
         for (size_t j = 0; j < i; j++) {
@@ -1297,13 +1306,13 @@ static int export_table(struct replica *r, int t, const char *part,
         for (size_t c = 0; ok && c < table->ncolumns; c++) {
             struct sync_value v = column_value(st, (int)c + 3, table->columns[c].type);
             cJSON *item = v.type == SYNC_TEXT   ? cJSON_CreateString(v.s)
-                          : v.type == SYNC_INT  ? cJSON_CreateNumber((double)v.i)
+                          : v.type == SYNC_INT  ? json_util_int(v.i)
                           : v.type == SYNC_REAL ? cJSON_CreateNumber(v.r)
                                                 : cJSON_CreateNull();
             ok = item && cJSON_AddItemToObject(obj, table->columns[c].name, item);
         }
         if (ok && table->kind == SCHEMA_RECORD) {
-            ok = cJSON_AddNumberToObject(obj, "deleted", sqlite3_column_int(st, 2)) != NULL;
+            ok = json_util_add_int(obj, "deleted", sqlite3_column_int(st, 2));
         }
         char *line = ok ? cJSON_PrintUnformatted(obj) : NULL;
         cJSON_Delete(obj);

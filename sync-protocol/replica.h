@@ -71,11 +71,10 @@ void replica_rollback(struct replica *replica);
  * fields of a record, creating it in partition part if it is new. Fields
  * whose value is unchanged are not recorded; if none changed, nothing is
  * written and *changed (if given) is 0, else 1. Errors: SYNC_E_UNKNOWN_TABLE,
- * SYNC_E_UNKNOWN_COLUMN, SYNC_E_FIELD_TYPE (value of the wrong type or text
- * too long), SYNC_E_PARTITION (the record is in another partition),
- * SYNC_E_IMMUTABLE (a set-once field already set to another value),
- * SYNC_E_APPEND_ONLY, SYNC_E_HLC_OVERFLOW, SYNC_E_DB. Nothing is written on
- * error. */
+ * SYNC_E_UNKNOWN_COLUMN, SYNC_E_FIELD_TYPE (value of the wrong type, text
+ * too long or not UTF-8, an integer beyond +-2^53), SYNC_E_PARTITION (the record is in another
+ * partition), SYNC_E_IMMUTABLE (a set-once field already set to another value), SYNC_E_APPEND_ONLY,
+ * SYNC_E_HLC_OVERFLOW, SYNC_E_DB. Nothing is written on error. */
 int replica_put(struct replica *replica, const char *table, const char *id, const char *part,
                 size_t n, const char *const *columns, const struct sync_value *values,
                 int *changed);

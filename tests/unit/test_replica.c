@@ -281,6 +281,25 @@ static void test_put_errors_write_nothing(void **state)
     assert_int_equal(count(f->a1, "SELECT count(*) FROM hl_log"), 1);
 }
 
+static void test_integers_stay_exact(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID7_STRLEN + 1];
+    new_case(f->a1, "a", id, "registered");
+    const char *sev[] = {"severity"};
+    /* Integers travel as JSON numbers: beyond 2^53 they would not arrive intact. */
+    struct sync_value huge = integer(9007199254740993LL);
+    assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, sev, &huge, NULL), SYNC_E_FIELD_TYPE);
+    struct sync_value edge = integer(9007199254740992LL);
+    assert_int_equal(replica_put(f->a1, "cases", id, "a", 1, sev, &edge, NULL), 0);
+    /* The exact value goes out, arrives, and is exported as written. */
+    push(f->hub, f->a1, "a", 0, NULL);
+    char *e = export(f->hub, "a");
+    assert_non_null(strstr(e, "\"severity\":9007199254740992,"));
+    free(e);
+    assert_same_export(f->hub, f->a1, "a");
+}
+
 static void test_append_and_delete(void **state)
 {
     struct fixture *f = *state;
@@ -608,6 +627,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_journals_only_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_errors_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integers_stay_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_is_idempotent_and_gap_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_partition_refused_rest_arrives, setup,
