@@ -728,6 +728,11 @@ static int commit_local(struct replica *r, struct change *c, const struct row *r
             floor_hlc = c->fields[i].prev_hlc;
         }
     }
+    /* Another process (the hub's command line beside its server) may have
+     * written since: continue its sequence and its clock. The transaction
+     * holds the write lock, so these cannot move until it ends. */
+    reload_state(r);
+    hlc_restore(r->clock, (uint64_t)replica_meta_int(r, "hl.hlc", 0));
     int rc = hlc_now(r->clock, &c->hlc);
     if (rc != 0) {
         return rc;
@@ -1007,8 +1012,9 @@ int replica_record_part(struct replica *r, const char *table, const char *id, ch
 
 /* ---- sending ---- */
 
-int64_t replica_own_seq(const struct replica *r)
+int64_t replica_own_seq(struct replica *r)
 {
+    reload_state(r);
     return r->own_seq;
 }
 

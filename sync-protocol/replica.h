@@ -106,8 +106,8 @@ int replica_pending(struct replica *replica, int64_t after_seq, size_t max_bytes
                     struct delta *out);
 
 /* replica_own_seq(replica): the sequence number of this replica's latest
- * own change (0 for none). */
-int64_t replica_own_seq(const struct replica *replica);
+ * own change (0 for none), as the database holds it now. */
+int64_t replica_own_seq(struct replica *replica);
 
 /* replica_changes_since(replica, cursor, part, exclude_node, max_bytes, out):
  * append to out the changes of partition part (NULL: all) that this replica

@@ -563,6 +563,29 @@ static void test_reopen_keeps_node_and_sequence(void **state)
     assert_true(replica_node(f->a1) != replica_node(f->a2));
 }
 
+static void test_two_handles_share_one_sequence(void **state)
+{
+    struct fixture *f = *state;
+    /* The hub's command line writes beside its running server. */
+    struct replica *other = open_at(f, "hub", 1);
+    char id[UUID7_STRLEN + 1];
+    new_case(f->hub, "a", id, "registered");
+    set_status(other, "a", id, "accepted");
+    set_status(f->hub, "a", id, "mediating");
+    set_status(other, "a", id, "closed");
+    assert_int_equal(replica_own_seq(f->hub), 4);
+    assert_int_equal(replica_own_seq(other), 4);
+    assert_int_equal(count(f->hub, "SELECT count(DISTINCT seq) FROM hl_log"), 4);
+    /* Each write was stamped above the one before, whoever made it. */
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM hl_log a JOIN hl_log b"
+                                   " ON b.seq = a.seq + 1 WHERE b.hlc <= a.hlc"),
+                     0);
+    char status[32];
+    case_field(f->hub, id, "status", status, sizeof status);
+    assert_string_equal(status, "closed");
+    replica_close(other);
+}
+
 static void test_caller_transaction_rolls_back(void **state)
 {
     struct fixture *f = *state;
@@ -639,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull_pages_and_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_above_a_future_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_node_and_sequence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_handles_share_one_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caller_transaction_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_mismatched_tables, setup, teardown),
