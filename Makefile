@@ -12,14 +12,14 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := sqlite3 libcjson zlib
+PKGS     := sqlite3 libcjson zlib libsodium libmicrohttpd gnutls inih libcurl
 TESTPKGS := cmocka
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -I$(BUILD)/gen
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -Ihub -I$(BUILD)/gen
 CFLAGS   += $(WARN) $(OPT) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS  += $(SAN)
@@ -40,6 +40,10 @@ FUZZ_SECONDS ?= 60
 
 SYNC_SRC   := $(sort $(wildcard sync-protocol/*.c))
 LEDGER_SRC := $(sort $(wildcard ledger/*.c))
+HUB_SRC    := $(sort $(filter-out hub/main.c,$(wildcard hub/*.c)))
+HUB_OBJ    := $(HUB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hub_migrations.o
+LIBHUB     := $(BUILD)/libhamlet-hub.a
+HUB_BIN    := $(if $(wildcard hub/main.c),$(BUILD)/hamlet-hub)
 SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o
 LEDGER_OBJ := $(LEDGER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ledger_migrations.o
 LIBSYNC    := $(BUILD)/libhamlet-sync.a
@@ -51,7 +55,7 @@ TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash
 
 .PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
 
-all: $(LIBSYNC) $(LIBLEDGER) $(TEST_BIN)
+all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(TEST_BIN)
 
 # ---- generated sources: SQL migrations embedded as C arrays ----
 $(BUILD)/tools/embed: tools/embed.c
@@ -68,6 +72,11 @@ $(BUILD)/gen/ledger_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard ledger/
 	@mkdir -p $(@D)
 	@echo "  EMBED   $@"
 	$(Q)$(BUILD)/tools/embed ledger_migrations $@ $(filter %.sql,$^)
+
+$(BUILD)/gen/hub_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard hub/migrations/*.sql))
+	@mkdir -p $(@D)
+	@echo "  EMBED   $@"
+	$(Q)$(BUILD)/tools/embed hub_migrations $@ $(filter %.sql,$^)
 
 # ---- libraries ----
 $(BUILD)/%.o: %.c
@@ -87,11 +96,20 @@ $(LIBLEDGER): $(LEDGER_OBJ)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
+$(LIBHUB): $(HUB_OBJ)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+# ---- programs ----
+$(BUILD)/hamlet-hub: hub/main.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+
 # ---- tests ----
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 $(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
@@ -146,15 +164,15 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(UNIT_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
-ALL_H := $(wildcard sync-protocol/*.h ledger/*.h tests/*.h)
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h tests/*.h)
 
 analyze: all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --inline-suppr --suppress=missingIncludeSystem -Isync-protocol -Iledger \
-	    $(SYNC_SRC) $(LEDGER_SRC)
+	    $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC)
 	@# One file at a time: clang-tidy 14 carries analyzer state across files.
-	@for f in $(SYNC_SRC) $(LEDGER_SRC); do \
+	@for f in $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC); do \
 	    clang-tidy --quiet $$f -- $(CPPFLAGS) $(shell pkg-config --cflags $(PKGS)) || exit 1; \
 	done
 
