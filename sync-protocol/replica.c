@@ -50,7 +50,8 @@ struct replica {
     struct hlc *clock;
     uint64_t node;
     int keep_conflicts;
-    int in_tx;
+    int in_tx; /* the caller opened a transaction */
+    int depth; /* units of work open inside this module */
     int64_t own_seq;
     struct envelope_limits limits; /* for reading our own journal */
     struct table_stmts *tables;
@@ -484,8 +485,12 @@ int replica_meta_text(struct replica *r, const char *key, char *out, size_t out_
  * caller's. */
 static int work_begin(struct replica *r)
 {
-    const char *sql = r->in_tx ? "SAVEPOINT hl_work" : "BEGIN IMMEDIATE";
-    return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SYNC_E_DB;
+    const char *sql = r->in_tx || r->depth ? "SAVEPOINT hl_work" : "BEGIN IMMEDIATE";
+    if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    r->depth++;
+    return 0;
 }
 
 static void reload_state(struct replica *r)
@@ -495,14 +500,16 @@ static void reload_state(struct replica *r)
 
 static int work_end(struct replica *r, int rc)
 {
+    r->depth--;
+    int nested = r->in_tx || r->depth > 0;
     if (rc == 0) {
-        const char *sql = r->in_tx ? "RELEASE hl_work" : "COMMIT";
+        const char *sql = nested ? "RELEASE hl_work" : "COMMIT";
         if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK) {
             return 0;
         }
         rc = SYNC_E_DB;
     }
-    if (r->in_tx) {
+    if (nested) {
         sqlite3_exec(r->db, "ROLLBACK TO hl_work; RELEASE hl_work", NULL, NULL, NULL);
     } else {
         sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1268,6 +1275,62 @@ int replica_apply(struct replica *r, const struct delta *in, const struct replic
         }
     }
     return rc;
+}
+
+/* ---- conflicts ---- */
+
+int replica_resolve_conflict(struct replica *r, int64_t conflict, const struct sync_value *value,
+                             const char *resolution)
+{
+    sqlite3_stmt *st = NULL;
+    char table[64], id[UUID7_STRLEN + 1], col[64], part[DELTA_MAX_PART + 1];
+    int rc = work_begin(r);
+    if (rc != 0) {
+        return rc;
+    }
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT tbl, row_id, col, part, resolved_ms FROM hl_conflict"
+                           " WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = SYNC_E_DB;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, conflict);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? SYNC_E_NOT_FOUND : SYNC_E_DB;
+        goto done;
+    }
+    snprintf(table, sizeof table, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(col, sizeof col, "%s", (const char *)sqlite3_column_text(st, 2));
+    snprintf(part, sizeof part, "%s", (const char *)sqlite3_column_text(st, 3));
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL || !strcmp(col, "deleted")) {
+        rc = SYNC_E_STATE;
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    const char *cols[] = {col};
+    if ((rc = replica_put(r, table, id, part, 1, cols, value, NULL)) != 0) {
+        goto done;
+    }
+    if (sqlite3_prepare_v2(r->db,
+                           "UPDATE hl_conflict SET resolved_ms = ?1, resolution = ?2"
+                           " WHERE tbl = ?3 AND row_id = ?4 AND col = ?5 AND resolved_ms IS NULL",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = SYNC_E_DB;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, hlc_wall(r->clock));
+    sqlite3_bind_text(st, 2, resolution ? resolution : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, col, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SYNC_E_DB;
+done:
+    sqlite3_finalize(st);
+    return work_end(r, rc);
 }
 
 /* ---- export ---- */

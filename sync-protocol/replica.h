@@ -152,6 +152,18 @@ int replica_apply(struct replica *replica, const struct delta *in,
  * has been applied here (0: none). Negative on SYNC_E_DB. */
 int64_t replica_acked(struct replica *replica, uint64_t node);
 
+/* ---- conflicts ---- */
+
+/* replica_resolve_conflict(replica, conflict, value, resolution): a
+ * reviewer's decision on a conflict record: the field gets value as a new
+ * ordinary write (so it travels to every replica like any other change) and
+ * every open conflict on that field is marked resolved with the text
+ * resolution (who decided what, for the history). Returns 0,
+ * SYNC_E_NOT_FOUND, SYNC_E_STATE (already resolved, or a tombstone
+ * conflict), or an error of replica_put(). */
+int replica_resolve_conflict(struct replica *replica, int64_t conflict,
+                             const struct sync_value *value, const char *resolution);
+
 /* ---- small persistent facts (cursor, acknowledgement, settings) ---- */
 
 /* replica_meta_int(replica, key, fallback): the integer stored under key, or

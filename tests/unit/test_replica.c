@@ -476,6 +476,42 @@ static void test_concurrent_edit_makes_one_conflict(void **state)
     assert_int_equal(count(f->hub, "SELECT count(*) FROM hl_conflict"), 1);
 }
 
+static void test_resolution_is_an_ordinary_change(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID7_STRLEN + 1];
+    new_case(f->a1, "a", id, "registered");
+    push(f->hub, f->a1, "a", 0, NULL);
+    pull(f->hub, f->a2, "a");
+    set_status(f->a1, "a", id, "mediating");
+    set_status(f->a2, "a", id, "referred");
+    push(f->hub, f->a1, "a", 1, NULL);
+    push(f->hub, f->a2, "a", 0, NULL);
+    int64_t conflict = count(f->hub, "SELECT max(id) FROM hl_conflict");
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM hl_conflict WHERE resolved_ms IS NULL"),
+                     1);
+    /* The reviewer keeps the value that lost. */
+    struct sync_value v = text("mediating");
+    assert_int_equal(replica_resolve_conflict(f->hub, conflict, &v, "kept mediating"), 0);
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM hl_conflict WHERE resolved_ms IS NULL"),
+                     0);
+    assert_int_equal(replica_resolve_conflict(f->hub, conflict, &v, "again"), SYNC_E_STATE);
+    assert_int_equal(replica_resolve_conflict(f->hub, conflict + 99, &v, "none"), SYNC_E_NOT_FOUND);
+    /* The decision reaches both laptops at their next sync, and raises no
+     * new conflict. */
+    pull(f->hub, f->a1, "a");
+    pull(f->hub, f->a2, "a");
+    char status[32];
+    case_field(f->a1, id, "status", status, sizeof status);
+    assert_string_equal(status, "mediating");
+    case_field(f->a2, id, "status", status, sizeof status);
+    assert_string_equal(status, "mediating");
+    assert_same_export(f->hub, f->a2, "a");
+    set_status(f->a2, "a", id, "closed");
+    push(f->hub, f->a2, "a", 1, NULL);
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM hl_conflict"), 1);
+}
+
 static void test_hub_write_travels_down(void **state)
 {
     struct fixture *f = *state;
@@ -658,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pushed_change_of_another_node_refused_whole, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_edit_makes_one_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolution_is_an_ordinary_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_write_travels_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_pages_and_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_above_a_future_stamp, setup, teardown),
