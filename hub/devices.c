@@ -44,8 +44,8 @@ int devices_hash_equal(const unsigned char *a, const unsigned char *b)
     return sodium_memcmp(a, b, DEVICES_HASH_LEN) == 0;
 }
 
-int devices_enrolment_code(const char *url, const char *pin, const char *device,
-                           const char *code, char *out, size_t out_len)
+int devices_enrolment_code(const char *url, const char *pin, const char *device, const char *code,
+                           char *out, size_t out_len)
 {
     const char *parts[] = {url, pin, device, code};
     for (size_t i = 0; i < 4; i++) {

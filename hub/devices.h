@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#define DEVICES_SECRET_LEN 44  /* base64url of 32 bytes, with NUL */
-#define DEVICES_CODE_LEN 24    /* base64url of 16 bytes, with NUL */
-#define DEVICES_HASH_LEN 32    /* bytes of a stored hash */
+#define DEVICES_SECRET_LEN  44 /* base64url of 32 bytes, with NUL */
+#define DEVICES_CODE_LEN    24 /* base64url of 16 bytes, with NUL */
+#define DEVICES_HASH_LEN    32 /* bytes of a stored hash */
 #define DEVICES_CODE_PREFIX "HAMLET1:"
 
 /* devices_new_secret(out): a fresh credential, 32 random bytes in base64url
@@ -33,7 +33,7 @@ int devices_hash_equal(const unsigned char *a, const unsigned char *b);
 /* devices_enrolment_code(url, pin, device, code, out, out_len): the line a
  * device is enrolled with: "HAMLET1:<url>|<pin>|<device>|<code>". Returns 0,
  * or HUB_E_ARG if a part is empty or holds '|', or if out is too small. */
-int devices_enrolment_code(const char *url, const char *pin, const char *device,
-                           const char *code, char *out, size_t out_len);
+int devices_enrolment_code(const char *url, const char *pin, const char *device, const char *code,
+                           char *out, size_t out_len);
 
 #endif

@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - hamlet-hub, the township hub's program: argument parsing and the
+ * calls into the hub's modules. Every command has --help, exits 0 on
+ * success, and reports an error once, in one line, with a non-zero status.
+ */
+#include "cert.h"
+#include "config.h"
+#include "devices.h"
+#include "hlc.h"
+#include "hub_error.h"
+#include "server.h"
+#include "store.h"
+#include "sync_error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: hamlet-hub [--db PATH] [--config FILE] COMMAND [ARGS]\n"
+    "\n"
+    "The township hub: merges the ledgers of every village, over HTTPS.\n"
+    "\n"
+    "commands:\n"
+    "  init                              create the hub database\n"
+    "  cert generate --out DIR [--name HOST]   a self-signed certificate and its pin\n"
+    "  village add CODE --name NAME      add a village\n"
+    "  village list                      list the villages\n"
+    "  device add --village CODE         register a laptop; prints its enrolment code\n"
+    "  device list [--village CODE]      list the devices\n"
+    "  device revoke ID                  revoke a lost or retired laptop\n"
+    "  serve --listen ADDR:PORT --cert FILE --key FILE   run the HTTPS sync server\n"
+    "  export [--village CODE]           the merged ledger as JSON Lines\n"
+    "  conflicts list [--village CODE] [--all]   concurrent edits waiting for review\n"
+    "  conflicts show ID                 both values of a conflict\n"
+    "  conflicts resolve ID (--keep standing|incoming | --value TEXT) [--by NAME]\n"
+    "  history ID [--table TABLE]        every change received for a record\n"
+    "\n"
+    "options:\n"
+    "  --db PATH        the hub database (or HAMLET_HUB_DB, or db in the config)\n"
+    "  --config FILE    the configuration file (default " CONFIG_DEFAULT_PATH " if present)\n"
+    "  --help           this text; 'hamlet-hub COMMAND --help' for a command\n";
+
+struct ctx {
+    struct config config;
+    const char *db_arg;
+};
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "hamlet-hub: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return code;
+}
+
+/* Parse a subcommand's options. Returns the index of the first operand, or
+ * -1 after printing help (exit 0) or -2 on a usage error. */
+static int sub_options(int argc, char **argv, const char *help, const struct option *opts,
+                       int (*take)(void *ctx, int opt, const char *arg), void *ctx)
+{
+    optind = 0;
+    opterr = 0;
+    int opt;
+    const char *shorts = "h"; /* GNU order: options may follow operands */
+    while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        if (opt == '?' || take(ctx, opt, optarg) != 0) {
+            fprintf(stderr, "hamlet-hub: %s: bad option %s\n%s", argv[0],
+                    argv[optind - 1] ? argv[optind - 1] : "", help);
+            return -2;
+        }
+    }
+    return optind;
+}
+
+static int open_store(struct ctx *c, int create, struct store **out)
+{
+    const char *path = c->db_arg ? c->db_arg : getenv("HAMLET_HUB_DB");
+    if (!path || !path[0]) {
+        path = c->config.db[0] ? c->config.db : NULL;
+    }
+    if (!path) {
+        return fail(EXIT_USAGE, "no database given: use --db PATH (or HAMLET_HUB_DB)");
+    }
+    char why[300];
+    int rc = store_open(path, create, out, why, sizeof why);
+    if (rc != 0) {
+        return fail(1, "%s", why);
+    }
+    return 0;
+}
+
+/* ---- init ---- */
+
+static int cmd_init(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] = "usage: hamlet-hub [--db PATH] init\n"
+                               "Create the hub database (nothing happens if it exists).\n";
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int first = sub_options(argc, argv, help, opts, NULL, NULL);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (first != argc) {
+        return fail(EXIT_USAGE, "init takes no arguments");
+    }
+    struct store *s;
+    int rc = open_store(c, 1, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    store_close(s);
+    printf("hub database ready\n");
+    return 0;
+}
+
+/* ---- cert ---- */
+
+struct cert_args {
+    const char *out, *name;
+    long days;
+};
+
+static int take_cert(void *ctx, int opt, const char *arg)
+{
+    struct cert_args *a = ctx;
+    char *end;
+    switch (opt) {
+    case 'o':
+        a->out = arg;
+        return 0;
+    case 'n':
+        a->name = arg;
+        return 0;
+    case 'd':
+        errno = 0;
+        a->days = strtol(arg, &end, 10);
+        return errno || *end || a->days < 1 || a->days > 36500 ? -1 : 0;
+    }
+    return -1;
+}
+
+static int cmd_cert(struct ctx *c, int argc, char **argv)
+{
+    (void)c;
+    static const char help[] =
+        "usage: hamlet-hub cert generate --out DIR [--name HOST] [--days N]\n"
+        "Make a self-signed certificate (DIR/hub.crt) and key (DIR/hub.key) for a\n"
+        "township without a certificate authority, and print the pin that devices\n"
+        "check. HOST is the name or address devices use (default localhost).\n";
+    static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"days", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    if (argc < 2 || strcmp(argv[1], "generate") != 0) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            fputs(help, stdout);
+            return 0;
+        }
+        return fail(EXIT_USAGE, "usage: hamlet-hub cert generate --out DIR [--name HOST]");
+    }
+    struct cert_args a = {NULL, NULL, 3650};
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_cert, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (!a.out || first != argc - 1) {
+        return fail(EXIT_USAGE, "cert generate needs --out DIR");
+    }
+    char pin[CERT_PIN_LEN], why[300];
+    int rc = cert_generate(a.out, a.name, (int)a.days, pin, sizeof pin, why, sizeof why);
+    if (rc != 0) {
+        return fail(1, "%s", why);
+    }
+    printf("certificate: %s/hub.crt\nkey:         %s/hub.key\npin:         %s\n", a.out, a.out,
+           pin);
+    return 0;
+}
+
+/* ---- village ---- */
+
+static int print_village(void *ctx, const char *code, const char *name, int64_t devices,
+                         int64_t cases)
+{
+    (void)ctx;
+    printf("%-16s %-20s %4" PRId64 " devices %6" PRId64 " cases\n", code, name, devices, cases);
+    return 0;
+}
+
+static int take_name(void *ctx, int opt, const char *arg)
+{
+    if (opt != 'n') {
+        return -1;
+    }
+    *(const char **)ctx = arg;
+    return 0;
+}
+
+static int cmd_village(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] = "usage: hamlet-hub village add CODE --name NAME\n"
+                               "       hamlet-hub village list\n"
+                               "CODE is what devices of the village are enrolled with (e.g.\n"
+                               "yangliu); NAME is how people call it (e.g. 杨柳村).\n";
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *name = NULL;
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_name, &name);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    int operands = argc - 1 - first;
+    char **operand = argv + 1 + first;
+    struct store *s;
+    int rc;
+    if (!strcmp(argv[1], "add")) {
+        if (operands != 1 || !name) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub village add CODE --name NAME");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_village_add(s, operand[0], name);
+        store_close(s);
+        if (rc == HUB_E_EXISTS) {
+            return fail(1, "village %s exists already", operand[0]);
+        }
+        if (rc == HUB_E_ARG) {
+            return fail(1, "a village code is 1 to 64 bytes without spaces or '|', and needs a"
+                           " name");
+        }
+        if (rc != 0) {
+            return fail(1, "cannot add the village: %s", hub_strerror(rc));
+        }
+        printf("village %s (%s) added\n", operand[0], name);
+        return 0;
+    }
+    if (!strcmp(argv[1], "list")) {
+        if (operands != 0) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub village list");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_village_list(s, print_village, NULL);
+        store_close(s);
+        return rc == 0 ? 0 : fail(1, "cannot list villages: %s", hub_strerror(rc));
+    }
+    return fail(EXIT_USAGE, "unknown village command \"%s\" (add, list)", argv[1]);
+}
+
+/* ---- device ---- */
+
+struct device_args {
+    const char *village, *label, *url, *cert;
+};
+
+static int take_device(void *ctx, int opt, const char *arg)
+{
+    struct device_args *a = ctx;
+    switch (opt) {
+    case 'v':
+        a->village = arg;
+        return 0;
+    case 'l':
+        a->label = arg;
+        return 0;
+    case 'u':
+        a->url = arg;
+        return 0;
+    case 'c':
+        a->cert = arg;
+        return 0;
+    }
+    return -1;
+}
+
+static void format_time(int64_t ms, char *out, size_t len)
+{
+    if (ms <= 0) {
+        snprintf(out, len, "-");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int print_device(void *ctx, const struct store_device *d)
+{
+    (void)ctx;
+    char last[32];
+    format_time(d->last_sync_ms, last, sizeof last);
+    printf("%s  %-12s %-8s last sync %s (%s)  %" PRId64 " syncs  in %" PRId64 " B  out %" PRId64
+           " B  clock %+" PRId64 " s  %s\n",
+           d->id, d->village, d->status, last, d->last_result[0] ? d->last_result : "-", d->syncs,
+           d->bytes_in, d->bytes_out, d->clock_offset_ms / 1000, d->label);
+    return 0;
+}
+
+static int cmd_device(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub device add --village CODE [--label TEXT] [--url URL] [--cert FILE]\n"
+        "       hamlet-hub device list [--village CODE]\n"
+        "       hamlet-hub device revoke ID\n"
+        "add prints, as its last line, the one-time enrolment code to give to the\n"
+        "laptop (hamlet enroll CODE). URL is the hub's address as devices reach it\n"
+        "(or url in the config); FILE the hub's certificate (or cert in the config).\n";
+    static const struct option opts[] = {
+        {"village", required_argument, NULL, 'v'}, {"label", required_argument, NULL, 'l'},
+        {"url", required_argument, NULL, 'u'},     {"cert", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    struct device_args a = {NULL, NULL, NULL, NULL};
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_device, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    int operands = argc - 1 - first;
+    char **operand = argv + 1 + first;
+    struct store *s;
+    int rc;
+    if (!strcmp(argv[1], "add")) {
+        const char *url = a.url ? a.url : c->config.url[0] ? c->config.url : NULL;
+        const char *cert = a.cert ? a.cert : c->config.cert[0] ? c->config.cert : NULL;
+        if (!a.village || operands != 0) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub device add --village CODE");
+        }
+        if (!url || strncmp(url, "https://", 8) != 0) {
+            return fail(EXIT_USAGE, "the hub's public URL is needed (https://...): give --url"
+                                    " or set url in the config");
+        }
+        if (!cert) {
+            return fail(EXIT_USAGE, "the hub's certificate is needed for its pin: give --cert"
+                                    " or set cert in the config");
+        }
+        char pin[CERT_PIN_LEN], why[300];
+        if ((rc = cert_pin_file(cert, pin, sizeof pin, why, sizeof why)) != 0) {
+            return fail(1, "%s", why);
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        char id[UUID7_STRLEN + 1], code[DEVICES_CODE_LEN], line[1024];
+        int64_t valid_ms = (int64_t)c->config.enrol_valid_days * 86400 * 1000;
+        rc = store_device_add(s, a.village, a.label, valid_ms, id, code);
+        store_close(s);
+        if (rc == HUB_E_NOT_FOUND) {
+            return fail(1, "no village %s (see 'hamlet-hub village list')", a.village);
+        }
+        if (rc != 0) {
+            return fail(1, "cannot add the device: %s", hub_strerror(rc));
+        }
+        if (devices_enrolment_code(url, pin, id, code, line, sizeof line) != 0) {
+            return fail(1, "the URL cannot go into an enrolment code (no '|' allowed)");
+        }
+        printf("device %s added to village %s; its enrolment code is valid %u days, once:\n", id,
+               a.village, c->config.enrol_valid_days);
+        printf("%s\n", line);
+        return 0;
+    }
+    if (!strcmp(argv[1], "list")) {
+        if (operands != 0) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub device list [--village CODE]");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_device_list(s, a.village, print_device, NULL);
+        store_close(s);
+        return rc == 0 ? 0 : fail(1, "cannot list devices: %s", hub_strerror(rc));
+    }
+    if (!strcmp(argv[1], "revoke")) {
+        if (operands != 1) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub device revoke ID");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_device_revoke(s, operand[0]);
+        store_close(s);
+        if (rc == HUB_E_NOT_FOUND) {
+            return fail(1, "no device %s", operand[0]);
+        }
+        if (rc != 0) {
+            return fail(1, "cannot revoke: %s", hub_strerror(rc));
+        }
+        printf("device %s revoked; it is refused from its next request on\n", operand[0]);
+        return 0;
+    }
+    return fail(EXIT_USAGE, "unknown device command \"%s\" (add, list, revoke)", argv[1]);
+}
+
+/* ---- serve ---- */
+
+static int take_serve(void *ctx, int opt, const char *arg)
+{
+    struct config *cfg = ctx;
+    char *end;
+    unsigned long v;
+    switch (opt) {
+    case 'l':
+        snprintf(cfg->listen, sizeof cfg->listen, "%s", arg);
+        return strlen(arg) < sizeof cfg->listen ? 0 : -1;
+    case 'c':
+        snprintf(cfg->cert, sizeof cfg->cert, "%s", arg);
+        return strlen(arg) < sizeof cfg->cert ? 0 : -1;
+    case 'k':
+        snprintf(cfg->key, sizeof cfg->key, "%s", arg);
+        return strlen(arg) < sizeof cfg->key ? 0 : -1;
+    case 't':
+    case 'm':
+    case 'i':
+    case 'r':
+        errno = 0;
+        v = strtoul(arg, &end, 10);
+        if (errno || *end || arg[0] == '-' || v == 0 || v > 100000) {
+            return -1;
+        }
+        if (opt == 't') {
+            cfg->server.threads = (unsigned)v;
+        } else if (opt == 'm') {
+            cfg->server.max_connections = (unsigned)v;
+        } else if (opt == 'i') {
+            cfg->server.idle_timeout_s = (unsigned)v;
+        } else {
+            cfg->server.device_per_minute = (unsigned)v;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int cmd_serve(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub serve --listen ADDR:PORT --cert FILE --key FILE\n"
+        "                        [--threads N] [--max-connections N] [--idle-timeout S]\n"
+        "                        [--device-rate N]\n"
+        "Serve the sync endpoint over HTTPS (TLS 1.2 or newer) until SIGTERM or SIGINT,\n"
+        "then finish the syncs in flight and stop. One log line per request on stderr.\n";
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"cert", required_argument, NULL, 'c'},
+                                         {"key", required_argument, NULL, 'k'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"max-connections", required_argument, NULL, 'm'},
+                                         {"idle-timeout", required_argument, NULL, 'i'},
+                                         {"device-rate", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int first = sub_options(argc, argv, help, opts, take_serve, &c->config);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (first != argc) {
+        return fail(EXIT_USAGE, "serve takes no operands");
+    }
+    config_finish(&c->config);
+    /* Signals are taken by this thread alone, with sigwait(). */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    struct server *srv;
+    char why[300];
+    rc = server_start(s, &c->config.server, &srv, why, sizeof why);
+    if (rc != 0) {
+        store_close(s);
+        return fail(1, "%s", why);
+    }
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "hamlet-hub: %s: finishing the syncs in flight\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop(srv, 30);
+    store_close(s);
+    return 0;
+}
+
+/* ---- export ---- */
+
+static int write_stdout(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    return fwrite(data, 1, len, stdout) == len ? 0 : HUB_E_IO;
+}
+
+static int take_village(void *ctx, int opt, const char *arg)
+{
+    if (opt != 'v') {
+        return -1;
+    }
+    *(const char **)ctx = arg;
+    return 0;
+}
+
+static int cmd_export(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub export [--village CODE]\n"
+        "The merged ledger (of one village, or all) as JSON Lines on stdout, in the\n"
+        "shape of the reference data with ids: byte for byte what a device of that\n"
+        "village exports when it holds the same changes.\n";
+    static const struct option opts[] = {{"village", required_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *village = NULL;
+    int first = sub_options(argc, argv, help, opts, take_village, &village);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (first != argc) {
+        return fail(EXIT_USAGE, "export takes no operands");
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = store_export(s, village, write_stdout, NULL);
+    store_close(s);
+    if (rc == 0 && fflush(stdout) != 0) {
+        rc = HUB_E_IO;
+    }
+    return rc == 0 ? 0 : fail(1, "export failed: %s", hub_strerror(rc));
+}
+
+/* ---- conflicts ---- */
+
+struct conflict_args {
+    const char *village, *keep, *value, *by;
+    int all;
+};
+
+static int take_conflict(void *ctx, int opt, const char *arg)
+{
+    struct conflict_args *a = ctx;
+    switch (opt) {
+    case 'v':
+        a->village = arg;
+        return 0;
+    case 'k':
+        a->keep = arg;
+        return strcmp(arg, "standing") && strcmp(arg, "incoming") ? -1 : 0;
+    case 'V':
+        a->value = arg;
+        return 0;
+    case 'b':
+        a->by = arg;
+        return 0;
+    case 'a':
+        a->all = 1;
+        return 0;
+    }
+    return -1;
+}
+
+static int print_conflict_line(void *ctx, const struct store_conflict *k)
+{
+    (void)ctx;
+    char when[32];
+    format_time(k->created_ms, when, sizeof when);
+    printf("%-5" PRId64 " %s %-10s %s %s.%s: \"%s\" / \"%s\" (%s stands)%s\n", k->id, when,
+           k->village, k->row_id, k->table, k->column, k->standing, k->incoming, k->winner,
+           k->resolved_ms ? " resolved" : "");
+    return 0;
+}
+
+static int parse_id(const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v <= 0) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_conflicts(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub conflicts list [--village CODE] [--all]\n"
+        "       hamlet-hub conflicts show ID\n"
+        "       hamlet-hub conflicts resolve ID (--keep standing|incoming | --value TEXT)"
+        " [--by NAME]\n"
+        "A conflict is two devices changing one field without seeing each other's\n"
+        "change. The later one stands until a reviewer decides; the decision is a\n"
+        "normal change that reaches the village at its next sync.\n";
+    static const struct option opts[] = {{"village", required_argument, NULL, 'v'},
+                                         {"keep", required_argument, NULL, 'k'},
+                                         {"value", required_argument, NULL, 'V'},
+                                         {"by", required_argument, NULL, 'b'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    struct conflict_args a = {NULL, NULL, NULL, NULL, 0};
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_conflict, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    int operands = argc - 1 - first;
+    char **operand = argv + 1 + first;
+    int64_t id = 0;
+    struct store *s;
+    int rc;
+    if (!strcmp(argv[1], "list")) {
+        if (operands != 0) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub conflicts list [--village CODE]");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_conflict_list(s, a.village, !a.all, print_conflict_line, NULL);
+        store_close(s);
+        return rc == 0 ? 0 : fail(1, "cannot list conflicts: %s", hub_strerror(rc));
+    }
+    if (operands != 1 || parse_id(operand[0], &id) != 0) {
+        return fail(EXIT_USAGE, "conflicts %s needs one conflict id (a number)", argv[1]);
+    }
+    if (!strcmp(argv[1], "show")) {
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        struct store_conflict k;
+        rc = store_conflict_get(s, id, &k);
+        store_close(s);
+        if (rc == SYNC_E_NOT_FOUND) {
+            return fail(1, "no conflict %" PRId64, id);
+        }
+        if (rc != 0) {
+            return fail(1, "cannot read the conflict: %s", hub_strerror(rc));
+        }
+        char when[32], resolved[32];
+        format_time(k.created_ms, when, sizeof when);
+        format_time(k.resolved_ms, resolved, sizeof resolved);
+        printf("conflict %" PRId64 " (%s)\nvillage:  %s\nrecord:   %s %s\nfield:    %s\n"
+               "standing: \"%s\"  by %s%s\nincoming: \"%s\"  by %s%s\n",
+               k.id, when, k.village, k.table, k.row_id, k.column, k.standing,
+               k.standing_device[0] ? k.standing_device : "the hub",
+               !strcmp(k.winner, "standing") ? "  (stands)" : "", k.incoming,
+               k.incoming_device[0] ? k.incoming_device : "the hub",
+               !strcmp(k.winner, "incoming") ? "  (stands)" : "");
+        if (k.resolved_ms) {
+            printf("resolved: %s, %s\n", resolved, k.resolution);
+        }
+        return 0;
+    }
+    if (!strcmp(argv[1], "resolve")) {
+        if (!a.keep == !a.value) {
+            return fail(EXIT_USAGE, "conflicts resolve needs either --keep standing|incoming"
+                                    " or --value TEXT");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        const char *by = a.by ? a.by : getenv("USER");
+        rc = store_conflict_resolve(s, id, a.keep ? a.keep : "value", a.value, by);
+        store_close(s);
+        if (rc == SYNC_E_NOT_FOUND) {
+            return fail(1, "no conflict %" PRId64, id);
+        }
+        if (rc == SYNC_E_STATE) {
+            return fail(1, "conflict %" PRId64 " is resolved already", id);
+        }
+        if (rc == HUB_E_ARG) {
+            return fail(1, "that value does not fit the field");
+        }
+        if (rc != 0) {
+            return fail(1, "cannot resolve: %s", hub_strerror(rc));
+        }
+        printf("conflict %" PRId64 " resolved; the decision reaches the village at its next"
+               " sync\n",
+               id);
+        return 0;
+    }
+    return fail(EXIT_USAGE, "unknown conflicts command \"%s\" (list, show, resolve)", argv[1]);
+}
+
+/* ---- history ---- */
+
+static int print_history(void *ctx, const struct store_history_entry *e)
+{
+    (void)ctx;
+    char when[32];
+    format_time(e->received_ms, when, sizeof when);
+    char clock[32];
+    format_time(HLC_MS(e->hlc), clock, sizeof clock);
+    printf("%s (device clock %s) %-6s by %s: %s\n", when, clock, e->op, e->device, e->body);
+    return 0;
+}
+
+static int take_table(void *ctx, int opt, const char *arg)
+{
+    if (opt != 't') {
+        return -1;
+    }
+    *(const char **)ctx = arg;
+    return 0;
+}
+
+static int cmd_history(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] = "usage: hamlet-hub history ID [--table TABLE]\n"
+                               "Every change the hub received for a record (a case by"
+                               " default): when\n(hub time and the device's clock), by"
+                               " which device, and what.\n";
+    static const struct option opts[] = {{"table", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *table = "cases";
+    int first = sub_options(argc, argv, help, opts, take_table, &table);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (argc - first != 1) {
+        return fail(EXIT_USAGE, "usage: hamlet-hub history ID [--table TABLE]");
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = store_history(s, table, argv[first], print_history, NULL);
+    store_close(s);
+    return rc == 0 ? 0 : fail(1, "cannot read the history: %s", hub_strerror(rc));
+}
+
+int main(int argc, char **argv)
+{
+    struct ctx c;
+    memset(&c, 0, sizeof c);
+    config_defaults(&c.config);
+    const char *config_path = NULL;
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            c.db_arg = optarg;
+            break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("hamlet-hub (protocol %d)\n", DELTA_VERSION);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    char why[300];
+    const char *env_config = getenv("HAMLET_HUB_CONFIG");
+    const char *path = config_path ? config_path : env_config ? env_config : CONFIG_DEFAULT_PATH;
+    if (config_load(&c.config, path, config_path != NULL || env_config != NULL, why, sizeof why) !=
+        0) {
+        return fail(1, "%s", why);
+    }
+    const char *command = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    static const struct {
+        const char *name;
+        int (*run)(struct ctx *, int, char **);
+    } commands[] = {{"init", cmd_init},           {"cert", cmd_cert},      {"village", cmd_village},
+                    {"device", cmd_device},       {"serve", cmd_serve},    {"export", cmd_export},
+                    {"conflicts", cmd_conflicts}, {"history", cmd_history}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (!strcmp(command, commands[i].name)) {
+            return commands[i].run(&c, sub_argc, sub_argv);
+        }
+    }
+    return fail(EXIT_USAGE, "unknown command \"%s\" (see hamlet-hub --help)", command);
+}

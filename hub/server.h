@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.h - the hub's HTTPS server.
+ *
+ * libmicrohttpd with its GnuTLS support, TLS 1.2 or newer only, a thread
+ * pool, and every limit explicit: request size (413), connections (503),
+ * requests per device per minute (429), idle connections (closed after the
+ * timeout). Requests are answered by api.c; the server moves bytes, counts,
+ * limits and logs one line per request.
+ */
+#ifndef HAMLET_SERVER_H
+#define HAMLET_SERVER_H
+
+#include "api.h"
+#include "store.h"
+
+#include <stdio.h>
+
+struct server_config {
+    const char *listen;         /* "127.0.0.1:8443", "[::1]:8443", ":8443" (all) */
+    const char *cert_path;      /* PEM certificate */
+    const char *key_path;       /* PEM private key */
+    unsigned threads;           /* worker threads (default 4) */
+    unsigned max_connections;   /* at once (default 256) */
+    unsigned idle_timeout_s;    /* a connection idle this long is closed (default 30) */
+    unsigned device_per_minute; /* requests per device per minute (default 120) */
+    struct api_limits limits;
+    FILE *log; /* one line per request; NULL: stderr */
+};
+
+struct server; /* opaque */
+
+/* server_config_default(config): the defaults above, listening on
+ * 127.0.0.1:8443, with no certificate set. */
+void server_config_default(struct server_config *config);
+
+/* server_start(store, config, out, why, why_len): listen and serve in
+ * background threads. The store must outlive the server. Returns 0, or
+ * HUB_E_ARG (bad listen address), HUB_E_IO (certificate or key unreadable),
+ * HUB_E_TLS (they do not match), HUB_E_STATE (the port could not be bound)
+ * with the reason in why. */
+int server_start(struct store *store, const struct server_config *config, struct server **out,
+                 char *why, size_t why_len);
+
+/* server_port(server): the port it listens on (useful with port 0). */
+unsigned server_port(struct server *server);
+
+/* server_stop(server, grace_s): stop accepting, let the requests in flight
+ * finish (at most grace_s seconds), then stop. Accepts NULL. */
+void server_stop(struct server *server, unsigned grace_s);
+
+#endif

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c - the hub's storage on one SQLite file: the engine's replica of
+ * every village's ledger (with conflict records), and the hub's own tables
+ * of villages and devices. One mutex serialises callers: a sync is one
+ * short transaction, and SQLite allows one writer at a time anyway.
+ */
+#include "store.h"
+
+#include "devices.h"
+#include "hlc.h"
+#include "hub_error.h"
+#include "ledger_io.h"
+#include "ledger_schema.h"
+#include "sync_error.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const struct migration hub_migrations[];
+extern const size_t hub_migrations_count;
+
+struct store {
+    pthread_mutex_t lock;
+    struct replica *replica;
+    sqlite3 *db; /* the replica's connection */
+    struct replica_config config;
+};
+
+static void lock(struct store *s)
+{
+    pthread_mutex_lock(&s->lock);
+}
+
+static void unlock(struct store *s)
+{
+    pthread_mutex_unlock(&s->lock);
+}
+
+int store_open(const char *path, int create, struct store **out, char *why, size_t why_len)
+{
+    if (sodium_init() < 0) {
+        snprintf(why, why_len, "libsodium could not start");
+        return HUB_E_STATE;
+    }
+    if (!create && access(path, F_OK) != 0) {
+        snprintf(why, why_len, "no hub database at %s (run 'hamlet-hub init' first)", path);
+        return HUB_E_NOT_FOUND;
+    }
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        return HUB_E_NOMEM;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    ledger_schema_config(&s->config, 1);
+    int rc = replica_open(path, &s->config, &s->replica, why, why_len);
+    if (rc != 0) {
+        goto fail;
+    }
+    s->db = replica_db(s->replica);
+    rc = migrate_apply(s->db, "hub", hub_migrations, hub_migrations_count, why, why_len);
+    if (rc != 0) {
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s) {
+        return;
+    }
+    replica_close(s->replica);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int64_t store_now(struct store *s)
+{
+    return hlc_wall(replica_clock(s->replica));
+}
+
+static int exec_bound(struct store *s, const char *sql, sqlite3_stmt **out)
+{
+    return sqlite3_prepare_v2(s->db, sql, -1, out, NULL) == SQLITE_OK ? 0 : HUB_E_DB;
+}
+
+static void copy_text(char *out, size_t out_len, sqlite3_stmt *st, int col)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, out_len, "%s", text ? text : "");
+}
+
+/* ---- villages ---- */
+
+static int code_ok(const char *code)
+{
+    size_t len = code ? strlen(code) : 0;
+    if (len == 0 || len > DELTA_MAX_PART || !delta_utf8_valid(code, len)) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)code[i];
+        if (c <= ' ' || c == 0x7f || c == '|') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int store_village_add(struct store *s, const char *code, const char *name)
+{
+    if (!code_ok(code) || !name || !name[0] || strlen(name) > 200 ||
+        !delta_utf8_valid(name, strlen(name))) {
+        return HUB_E_ARG;
+    }
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "INSERT INTO villages (code, name, created_at)"
+                        " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                        &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE                                               ? 0
+             : sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY ? HUB_E_EXISTS
+                                                                               : HUB_E_DB;
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_village_list(struct store *s,
+                       int (*each)(void *ctx, const char *code, const char *name, int64_t devices,
+                                   int64_t cases),
+                       void *ctx)
+{
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "SELECT v.code, v.name,"
+                        " (SELECT count(*) FROM devices d WHERE d.village = v.code"
+                        "  AND d.status != 'revoked'),"
+                        " (SELECT count(*) FROM cases c WHERE c.village = v.code"
+                        "  AND c.deleted = 0)"
+                        " FROM villages v ORDER BY v.code",
+                        &st);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        rc = each(ctx, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+                  sqlite3_column_int64(st, 3));
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+/* ---- devices ---- */
+
+static const char device_columns[] =
+    "id, village, coalesce(label, ''), status, coalesce(node, 0), created_ms,"
+    " coalesce(enrolled_ms, 0), coalesce(revoked_ms, 0), coalesce(last_sync_ms, 0),"
+    " coalesce(clock_offset_ms, 0), syncs, bytes_in, bytes_out, coalesce(last_result, '')";
+
+static void read_device(sqlite3_stmt *st, struct store_device *d)
+{
+    memset(d, 0, sizeof *d);
+    copy_text(d->id, sizeof d->id, st, 0);
+    copy_text(d->village, sizeof d->village, st, 1);
+    copy_text(d->label, sizeof d->label, st, 2);
+    copy_text(d->status, sizeof d->status, st, 3);
+    d->node = (uint64_t)sqlite3_column_int64(st, 4);
+    d->created_ms = sqlite3_column_int64(st, 5);
+    d->enrolled_ms = sqlite3_column_int64(st, 6);
+    d->revoked_ms = sqlite3_column_int64(st, 7);
+    d->last_sync_ms = sqlite3_column_int64(st, 8);
+    d->clock_offset_ms = sqlite3_column_int64(st, 9);
+    d->syncs = sqlite3_column_int64(st, 10);
+    d->bytes_in = sqlite3_column_int64(st, 11);
+    d->bytes_out = sqlite3_column_int64(st, 12);
+    copy_text(d->last_result, sizeof d->last_result, st, 13);
+}
+
+/* Load a device with its stored hashes; HUB_E_AUTH when unknown. */
+static int load_device(struct store *s, const char *id, struct store_device *d,
+                       unsigned char enroll_hash[DEVICES_HASH_LEN], int *has_enroll,
+                       int64_t *enroll_expires, unsigned char secret_hash[DEVICES_HASH_LEN],
+                       int *has_secret)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT %s, enroll_hash, coalesce(enroll_expires, 0), secret_hash FROM devices"
+             " WHERE id = ?1",
+             device_columns);
+    sqlite3_stmt *st = NULL;
+    if (exec_bound(s, sql, &st) != 0) {
+        return HUB_E_DB;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = HUB_E_AUTH;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        read_device(st, d);
+        *has_enroll = sqlite3_column_bytes(st, 14) == DEVICES_HASH_LEN;
+        if (*has_enroll) {
+            memcpy(enroll_hash, sqlite3_column_blob(st, 14), DEVICES_HASH_LEN);
+        }
+        *enroll_expires = sqlite3_column_int64(st, 15);
+        *has_secret = sqlite3_column_bytes(st, 16) == DEVICES_HASH_LEN;
+        if (*has_secret) {
+            memcpy(secret_hash, sqlite3_column_blob(st, 16), DEVICES_HASH_LEN);
+        }
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_device_add(struct store *s, const char *village, const char *label, int64_t valid_ms,
+                     char id[UUID7_STRLEN + 1], char code[DEVICES_CODE_LEN])
+{
+    if (label && (strlen(label) > 120 || !delta_utf8_valid(label, strlen(label)))) {
+        return HUB_E_ARG;
+    }
+    unsigned char hash[DEVICES_HASH_LEN];
+    if (uuid7_now(id) != 0) {
+        return HUB_E_STATE;
+    }
+    devices_new_code(code);
+    devices_hash(code, hash);
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s, "SELECT 1 FROM villages WHERE code = ?1", &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_ROW ? 0 : HUB_E_NOT_FOUND;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == 0) {
+        rc = exec_bound(s,
+                        "INSERT INTO devices (id, village, label, status, enroll_hash,"
+                        " enroll_expires, created_ms) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+                        &st);
+    }
+    if (rc == 0) {
+        int64_t now = store_now(s);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, village, -1, SQLITE_STATIC);
+        if (label) {
+            sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_blob(st, 4, hash, sizeof hash, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, now + valid_ms);
+        sqlite3_bind_int64(st, 6, now);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUB_E_DB;
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_device_enroll(struct store *s, const char *id, const char *code, uint64_t node,
+                        char secret[DEVICES_SECRET_LEN], struct store_device *out)
+{
+    unsigned char enroll_hash[DEVICES_HASH_LEN], secret_hash[DEVICES_HASH_LEN];
+    unsigned char given[DEVICES_HASH_LEN];
+    int has_enroll = 0, has_secret = 0;
+    int64_t expires = 0;
+    if (!id || !code || node == 0) {
+        return HUB_E_ARG;
+    }
+    devices_hash(code, given);
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = load_device(s, id, out, enroll_hash, &has_enroll, &expires, secret_hash, &has_secret);
+    if (rc == 0) {
+        if (!strcmp(out->status, "revoked")) {
+            rc = HUB_E_REVOKED;
+        } else if (!has_enroll) {
+            rc = HUB_E_USED;
+        } else if (!devices_hash_equal(enroll_hash, given)) {
+            rc = HUB_E_AUTH;
+        } else if (store_now(s) > expires) {
+            rc = HUB_E_EXPIRED;
+        }
+    }
+    if (rc == 0 && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = HUB_E_DB;
+    } else if (rc == 0) {
+        devices_new_secret(secret);
+        devices_hash(secret, secret_hash);
+        rc = exec_bound(s,
+                        "UPDATE devices SET status = 'active', node = ?2, enroll_hash = NULL,"
+                        " secret_hash = ?3, enrolled_ms = ?4 WHERE id = ?1 AND enroll_hash"
+                        " IS NOT NULL",
+                        &st);
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)node);
+            sqlite3_bind_blob(st, 3, secret_hash, sizeof secret_hash, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, store_now(s));
+            int step = sqlite3_step(st);
+            if (step != SQLITE_DONE) {
+                rc = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE ? HUB_E_EXISTS
+                                                                                 : HUB_E_DB;
+            } else if (sqlite3_changes(s->db) != 1) {
+                rc = HUB_E_USED;
+            }
+        }
+        sqlite3_exec(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        if (rc == 0) {
+            snprintf(out->status, sizeof out->status, "active");
+            out->node = node;
+        } else {
+            sodium_memzero(secret, DEVICES_SECRET_LEN);
+        }
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_device_auth(struct store *s, const char *id, const char *secret, struct store_device *out)
+{
+    unsigned char enroll_hash[DEVICES_HASH_LEN], secret_hash[DEVICES_HASH_LEN];
+    unsigned char given[DEVICES_HASH_LEN];
+    int has_enroll = 0, has_secret = 0;
+    int64_t expires = 0;
+    if (!id || !secret || !uuid7_valid(id)) {
+        return HUB_E_AUTH;
+    }
+    devices_hash(secret, given);
+    lock(s);
+    int rc = load_device(s, id, out, enroll_hash, &has_enroll, &expires, secret_hash, &has_secret);
+    unlock(s);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!has_secret || !devices_hash_equal(secret_hash, given)) {
+        return HUB_E_AUTH;
+    }
+    return strcmp(out->status, "revoked") == 0 ? HUB_E_REVOKED : 0;
+}
+
+int store_device_revoke(struct store *s, const char *id)
+{
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "UPDATE devices SET status = 'revoked', enroll_hash = NULL,"
+                        " revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1",
+                        &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, store_now(s));
+        rc = sqlite3_step(st) != SQLITE_DONE ? HUB_E_DB
+             : sqlite3_changes(s->db) == 0   ? HUB_E_NOT_FOUND
+                                             : 0;
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_device_list(struct store *s, const char *village,
+                      int (*each)(void *ctx, const struct store_device *device), void *ctx)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM devices WHERE ?1 IS NULL OR village = ?1"
+             " ORDER BY village, created_ms, id",
+             device_columns);
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s, sql, &st);
+    if (rc == 0 && village) {
+        sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_device d;
+        read_device(st, &d);
+        rc = each(ctx, &d);
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+static int log_locked(struct store *s, const char *device, const char *kind, const char *message)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "INSERT INTO hub_log (at_ms, device, kind, message)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+                        &st);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, store_now(s));
+        if (device) {
+            sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUB_E_DB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_log(struct store *s, const char *device, const char *kind, const char *message)
+{
+    lock(s);
+    int rc = log_locked(s, device, kind, message);
+    unlock(s);
+    return rc;
+}
+
+/* ---- sync ---- */
+
+int store_sync(struct store *s, const struct store_device *device, const struct delta *push,
+               size_t max_pull, struct delta *reply, struct store_sync_result *result)
+{
+    char message[300];
+    memset(result, 0, sizeof *result);
+    if (push->node != device->node) {
+        snprintf(message, sizeof message,
+                 "push from node %016llx, but this device is enrolled as %016llx",
+                 (unsigned long long)push->node, (unsigned long long)device->node);
+        store_log(s, device->id, "origin", message);
+        return SYNC_E_ORIGIN;
+    }
+    if (strcmp(push->part, device->village) != 0) {
+        snprintf(message, sizeof message,
+                 "asked for village \"%s\", but this device belongs to \"%s\"", push->part,
+                 device->village);
+        store_log(s, device->id, "foreign_pull", message);
+        return SYNC_E_PARTITION;
+    }
+    lock(s);
+    struct replica_apply_opts opts = {device->node, device->village, 1};
+    size_t refused_before = reply->nrefused;
+    int rc = replica_apply(s->replica, push, &opts, &result->apply, reply);
+    for (size_t i = refused_before; rc == 0 && i < reply->nrefused; i++) {
+        snprintf(message, sizeof message, "change %lld refused: %s",
+                 (long long)reply->refused[i].seq, reply->refused[i].message);
+        log_locked(s, device->id, "refused", message);
+    }
+    if (rc == 0) {
+        struct hlc *clock = replica_clock(s->replica);
+        reply->node = replica_node(s->replica);
+        reply->time_ms = hlc_wall(clock);
+        reply->clock = hlc_last(clock);
+        reply->acked = result->apply.acked;
+        reply->resume_from = result->apply.resume_from;
+        reply->conflicts = (int64_t)result->apply.conflicts;
+        size_t want = push->pull_bytes > 0 ? (size_t)push->pull_bytes : 0;
+        if (want > max_pull) {
+            want = max_pull;
+        }
+        if (want > 0) {
+            size_t before = reply->nchanges;
+            rc = replica_changes_since(s->replica, push->cursor, device->village, device->node,
+                                       want, reply);
+            result->sent = reply->nchanges - before;
+        } else {
+            reply->cursor = push->cursor;
+        }
+    }
+    unlock(s);
+    return rc;
+}
+
+int store_note_sync(struct store *s, const char *id, int64_t bytes_in, int64_t bytes_out,
+                    const char *result, int64_t clock_offset_ms)
+{
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "UPDATE devices SET last_sync_ms = ?2, syncs = syncs + 1,"
+                        " bytes_in = bytes_in + ?3, bytes_out = bytes_out + ?4,"
+                        " last_result = ?5, clock_offset_ms = ?6 WHERE id = ?1",
+                        &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, store_now(s));
+        sqlite3_bind_int64(st, 3, bytes_in);
+        sqlite3_bind_int64(st, 4, bytes_out);
+        sqlite3_bind_text(st, 5, result, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, clock_offset_ms);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUB_E_DB;
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+/* ---- conflicts ---- */
+
+static void value_text(sqlite3_stmt *st, int col, char *out, size_t out_len)
+{
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+        snprintf(out, out_len, "(empty)");
+        break;
+    case SQLITE_INTEGER:
+        snprintf(out, out_len, "%lld", (long long)sqlite3_column_int64(st, col));
+        break;
+    case SQLITE_FLOAT:
+        snprintf(out, out_len, "%.17g", sqlite3_column_double(st, col));
+        break;
+    default:
+        copy_text(out, out_len, st, col);
+    }
+}
+
+static const char conflict_sql[] =
+    "SELECT c.id, c.tbl, c.row_id, c.col, c.part, c.standing_value, c.incoming_value,"
+    " c.winner, c.created_ms, coalesce(c.resolved_ms, 0), coalesce(c.resolution, ''),"
+    " coalesce((SELECT d.id FROM devices d WHERE d.node = c.standing_node), ''),"
+    " coalesce((SELECT d.id FROM devices d WHERE d.node = c.incoming_node), '')"
+    " FROM hl_conflict c";
+
+static void read_conflict(sqlite3_stmt *st, struct store_conflict *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    copy_text(c->table, sizeof c->table, st, 1);
+    copy_text(c->row_id, sizeof c->row_id, st, 2);
+    copy_text(c->column, sizeof c->column, st, 3);
+    copy_text(c->village, sizeof c->village, st, 4);
+    value_text(st, 5, c->standing, sizeof c->standing);
+    value_text(st, 6, c->incoming, sizeof c->incoming);
+    copy_text(c->winner, sizeof c->winner, st, 7);
+    c->created_ms = sqlite3_column_int64(st, 8);
+    c->resolved_ms = sqlite3_column_int64(st, 9);
+    copy_text(c->resolution, sizeof c->resolution, st, 10);
+    copy_text(c->standing_device, sizeof c->standing_device, st, 11);
+    copy_text(c->incoming_device, sizeof c->incoming_device, st, 12);
+}
+
+int store_conflict_list(struct store *s, const char *village, int open_only,
+                        int (*each)(void *ctx, const struct store_conflict *conflict), void *ctx)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "%s WHERE (?1 IS NULL OR c.part = ?1) AND (?2 = 0 OR c.resolved_ms IS NULL)"
+             " ORDER BY c.id",
+             conflict_sql);
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s, sql, &st);
+    if (rc == 0) {
+        if (village) {
+            sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_int(st, 2, open_only);
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_conflict c;
+        read_conflict(st, &c);
+        rc = each(ctx, &c);
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_conflict_get(struct store *s, int64_t id, struct store_conflict *out)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "%s WHERE c.id = ?1", conflict_sql);
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s, sql, &st);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            read_conflict(st, out);
+        } else {
+            rc = step == SQLITE_DONE ? SYNC_E_NOT_FOUND : HUB_E_DB;
+        }
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+/* The value to write for a decision, typed as the field's column. */
+static int decision_value(struct store *s, int64_t id, const char *choice, const char *text,
+                          struct sync_value *out, char **owned)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "SELECT tbl, col, standing_value, incoming_value FROM hl_conflict"
+                        " WHERE id = ?1",
+                        &st);
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return SYNC_E_NOT_FOUND;
+    }
+    const struct schema *schema = ledger_schema_get();
+    int t = schema_table(schema, (const char *)sqlite3_column_text(st, 0));
+    int c =
+        t < 0 ? -1 : schema_column(&schema->tables[t], (const char *)sqlite3_column_text(st, 1));
+    if (c < 0) {
+        sqlite3_finalize(st);
+        return SYNC_E_STATE;
+    }
+    enum sync_type type = schema->tables[t].columns[c].type;
+    memset(out, 0, sizeof *out);
+    if (!strcmp(choice, "standing") || !strcmp(choice, "incoming")) {
+        int col = !strcmp(choice, "standing") ? 2 : 3;
+        if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+            out->type = type;
+            out->i = sqlite3_column_int64(st, col);
+            out->r = sqlite3_column_double(st, col);
+            const char *v = (const char *)sqlite3_column_text(st, col);
+            *owned = v ? strdup(v) : NULL;
+            out->s = *owned;
+            rc = type == SYNC_TEXT && !*owned ? HUB_E_NOMEM : 0;
+        }
+    } else if (!strcmp(choice, "value") && text) {
+        char *end = NULL;
+        out->type = type;
+        if (type == SYNC_TEXT) {
+            *owned = strdup(text);
+            out->s = *owned;
+            rc = *owned ? 0 : HUB_E_NOMEM;
+        } else if (type == SYNC_INT) {
+            out->i = strtoll(text, &end, 10);
+            rc = end != text && *end == '\0' ? 0 : HUB_E_ARG;
+        } else {
+            out->r = strtod(text, &end);
+            rc = end != text && *end == '\0' ? 0 : HUB_E_ARG;
+        }
+    } else {
+        rc = HUB_E_ARG;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_conflict_resolve(struct store *s, int64_t id, const char *choice, const char *value,
+                           const char *who)
+{
+    char *owned = NULL;
+    struct sync_value v;
+    lock(s);
+    int rc = decision_value(s, id, choice ? choice : "", value, &v, &owned);
+    if (rc == 0) {
+        char resolution[256];
+        snprintf(resolution, sizeof resolution, "%s kept %s%s%s", who ? who : "a reviewer", choice,
+                 value ? ": " : "", value ? value : "");
+        rc = replica_resolve_conflict(s->replica, id, &v, resolution);
+        if (rc == SYNC_E_FIELD_TYPE) {
+            rc = HUB_E_ARG;
+        }
+    }
+    free(owned);
+    unlock(s);
+    return rc;
+}
+
+/* ---- history and export ---- */
+
+int store_history(struct store *s, const char *table, const char *id,
+                  int (*each)(void *ctx, const struct store_history_entry *entry), void *ctx)
+{
+    static const char *const ops[] = {"?", "put", "append", "delete"};
+    lock(s);
+    sqlite3_stmt *st = NULL;
+    int rc = exec_bound(s,
+                        "SELECT l.pos, l.received_ms, l.hlc,"
+                        " coalesce((SELECT d.id FROM devices d WHERE d.node = l.node), 'hub'),"
+                        " l.op, l.body FROM hl_log l WHERE l.tbl = ?1 AND l.row_id = ?2"
+                        " ORDER BY l.pos",
+                        &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        int op = sqlite3_column_int(st, 4);
+        struct store_history_entry e = {
+            .pos = sqlite3_column_int64(st, 0),
+            .received_ms = sqlite3_column_int64(st, 1),
+            .hlc = (uint64_t)sqlite3_column_int64(st, 2),
+            .device = (const char *)sqlite3_column_text(st, 3),
+            .op = op >= 1 && op <= 3 ? ops[op] : ops[0],
+            .body = (const char *)sqlite3_column_text(st, 5),
+        };
+        rc = each(ctx, &e);
+    }
+    sqlite3_finalize(st);
+    unlock(s);
+    return rc;
+}
+
+int store_export(struct store *s, const char *village,
+                 int (*write)(void *ctx, const char *data, size_t len), void *ctx)
+{
+    lock(s);
+    int rc = ledger_io_export_jsonl(s->replica, village, write, ctx);
+    unlock(s);
+    return rc;
+}
