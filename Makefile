@@ -51,7 +51,10 @@ LIBLEDGER  := $(BUILD)/libhamlet-ledger.a
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash
+TOOLS_SRC  := $(sort $(wildcard tests/tools/*.c))
+INTEG_SRC  := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BIN  := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN)
 
 .PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
 
@@ -111,6 +114,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
+# Integration tests run the real programs; tests/tools/ holds their client code.
+$(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+
 $(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -134,7 +143,7 @@ deps:
 
 test-run: all
 	@BUILD=$(BUILD) SIM_OPS=$(SIM_OPS) SIM_SEED=$(SIM_SEED) CRASH_KILLS=$(CRASH_KILLS) \
-	    tests/run-all $(UNIT_BIN)
+	    HAMLET_HUB=$(BUILD)/hamlet-hub tests/run-all $(UNIT_BIN) $(INTEG_BIN)
 
 asan: ensure-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -164,8 +173,8 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
-ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h tests/*.h)
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) $(TOOLS_SRC) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h tests/*.h tests/tools/*.h)
 
 analyze: all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
