@@ -51,10 +51,14 @@ LIBLEDGER  := $(BUILD)/libhamlet-ledger.a
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS_SRC  := $(sort $(wildcard tests/tools/*.c))
+# tests/tools/: code linked into the integration tests, and programs of
+# their own (one file each, listed in TOOL_PROGS).
+TOOL_PROGS := slowlink
+TOOLS_SRC  := $(filter-out $(TOOL_PROGS:%=tests/tools/%.c),$(sort $(wildcard tests/tools/*.c)))
+TOOL_BIN   := $(foreach p,$(TOOL_PROGS),$(if $(wildcard tests/tools/$(p).c),$(BUILD)/tests/$(p)))
 INTEG_SRC  := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BIN  := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
-TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN)
+TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN) $(TOOL_BIN)
 
 .PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
 
@@ -120,6 +124,11 @@ $(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wil
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
+$(BUILD)/tests/slowlink: tests/tools/slowlink.c
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
 $(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -173,7 +182,7 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) $(TOOLS_SRC) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
 ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h tests/*.h tests/tools/*.h)
 
 analyze: all
