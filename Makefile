@@ -19,7 +19,7 @@ WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-proto
             -Wmissing-prototypes -Wvla -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -Ihub -I$(BUILD)/gen
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -Ihub -Iagent -I$(BUILD)/gen
 CFLAGS   += $(WARN) $(OPT) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS  += $(SAN)
@@ -44,6 +44,10 @@ HUB_SRC    := $(sort $(filter-out hub/main.c,$(wildcard hub/*.c)))
 HUB_OBJ    := $(HUB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hub_migrations.o
 LIBHUB     := $(BUILD)/libhamlet-hub.a
 HUB_BIN    := $(if $(wildcard hub/main.c),$(BUILD)/hamlet-hub)
+AGENT_SRC  := $(sort $(filter-out agent/main.c,$(wildcard agent/*.c)))
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+LIBAGENT   := $(BUILD)/libhamlet-agent.a
+AGENT_BIN  := $(if $(wildcard agent/main.c),$(BUILD)/hamlet)
 SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o
 LEDGER_OBJ := $(LEDGER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ledger_migrations.o
 LIBSYNC    := $(BUILD)/libhamlet-sync.a
@@ -62,7 +66,7 @@ TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN) $
 
 .PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
 
-all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(TEST_BIN)
+all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN)
 
 # ---- generated sources: SQL migrations embedded as C arrays ----
 $(BUILD)/tools/embed: tools/embed.c
@@ -107,22 +111,30 @@ $(LIBHUB): $(HUB_OBJ)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
+$(LIBAGENT): $(AGENT_OBJ)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
 # ---- programs ----
+$(BUILD)/hamlet: agent/main.c $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/hamlet-hub: hub/main.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 # ---- tests ----
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 # Integration tests run the real programs; tests/tools/ holds their client code.
-$(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(HUB_BIN) $(AGENT_BIN)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 $(BUILD)/tests/slowlink: tests/tools/slowlink.c
 	@mkdir -p $(@D)
@@ -152,7 +164,7 @@ deps:
 
 test-run: all
 	@BUILD=$(BUILD) SIM_OPS=$(SIM_OPS) SIM_SEED=$(SIM_SEED) CRASH_KILLS=$(CRASH_KILLS) \
-	    HAMLET_HUB=$(BUILD)/hamlet-hub tests/run-all $(UNIT_BIN) $(INTEG_BIN)
+	    HAMLET_HUB=$(BUILD)/hamlet-hub HAMLET_AGENT=$(BUILD)/hamlet tests/run-all $(UNIT_BIN) $(INTEG_BIN)
 
 asan: ensure-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -182,15 +194,15 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
-ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h tests/*.h tests/tools/*.h)
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(AGENT_SRC) $(wildcard agent/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h agent/*.h tests/*.h tests/tools/*.h)
 
 analyze: all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --inline-suppr --suppress=missingIncludeSystem -Isync-protocol -Iledger \
-	    $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC)
+	    $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(AGENT_SRC)
 	@# One file at a time: clang-tidy 14 carries analyzer state across files.
-	@for f in $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC); do \
+	@for f in $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(AGENT_SRC); do \
 	    clang-tidy --quiet $$f -- $(CPPFLAGS) $(shell pkg-config --cflags $(PKGS)) || exit 1; \
 	done
 

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c - the background sync loop.
+ */
+#include "daemon.h"
+
+#include "sync_client.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void daemon_opts_default(struct daemon_opts *opts)
+{
+    opts->debounce_s = 5;
+    opts->interval_s = 900;
+    opts->backoff_min_s = 30;
+    opts->backoff_max_s = 1800;
+    opts->log = stderr;
+}
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static void say(const struct daemon_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(const struct daemon_opts *o, const char *fmt, ...)
+{
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(o->log, "%s hamlet daemon: ", stamp);
+    vfprintf(o->log, fmt, ap);
+    fprintf(o->log, "\n");
+    fflush(o->log);
+    va_end(ap);
+}
+
+/* A delay of base seconds, spread by +-25% at random. */
+static int64_t jittered(int64_t base)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+        r = (uint32_t)time(NULL);
+    }
+    int64_t spread = base / 2;
+    return base - base / 4 + (spread > 0 ? (int64_t)(r % (uint32_t)(spread + 1)) : 0);
+}
+
+int daemon_loop(struct local *l, const struct daemon_opts *o)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    stop_requested = 0;
+    say(o, "started for village %s (sync every %u s, and %u s after a change)", l->village,
+        o->interval_s, o->debounce_s);
+    int64_t seen_seq = replica_own_seq(l->replica);
+    int64_t next = now_s() + 1; /* sync once at start */
+    int64_t backoff = 0;
+    int rc = 0;
+    while (!stop_requested) {
+        int64_t seq = replica_own_seq(l->replica);
+        if (seq != seen_seq) {
+            seen_seq = seq;
+            int64_t soon = now_s() + o->debounce_s;
+            if (backoff == 0 && soon < next) {
+                next = soon;
+            }
+        }
+        if (now_s() >= next) {
+            struct sync_client_summary s;
+            if (sync_client_run(l, 3, &s) == 0) {
+                backoff = 0;
+                next = now_s() + o->interval_s;
+                say(o, "synced: sent %lld, received %lld, %lld bytes up, %lld down%s",
+                    (long long)s.sent, (long long)s.received, (long long)s.bytes_up,
+                    (long long)s.bytes_down,
+                    s.clock_off ? "; this laptop's clock is off, Hamlet follows the hub's" : "");
+            } else if (s.revoked) {
+                say(o, "stopping: %s", s.error);
+                rc = -1;
+                break;
+            } else if (s.busy) {
+                next = now_s() + 10;
+            } else {
+                backoff = backoff ? backoff * 2 : o->backoff_min_s;
+                if (backoff > o->backoff_max_s) {
+                    backoff = o->backoff_max_s;
+                }
+                int64_t wait = jittered(backoff);
+                next = now_s() + wait;
+                say(o, "sync failed (%s); trying again in %lld s", s.error, (long long)wait);
+            }
+        }
+        struct timespec tick = {1, 0};
+        nanosleep(&tick, NULL);
+    }
+    if (!rc) {
+        say(o, "stopped");
+    }
+    return rc;
+}

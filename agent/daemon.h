@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h - hamlet daemon: sync in the background.
+ *
+ * Syncs soon after local changes (a few seconds after the last one, so a
+ * burst of edits travels together), and every interval otherwise, to bring
+ * the township's changes down. While the hub cannot be reached it retries
+ * with capped exponential backoff and jitter, so a hundred laptops coming
+ * back online do not all knock at once. It never runs two syncs at once (the
+ * sync lock), and stops cleanly on SIGTERM or SIGINT.
+ */
+#ifndef HAMLET_DAEMON_H
+#define HAMLET_DAEMON_H
+
+#include "local.h"
+
+#include <stdio.h>
+
+struct daemon_opts {
+    unsigned debounce_s; /* after a local change (default 5) */
+    unsigned interval_s; /* between syncs when nothing changes (default 900) */
+    unsigned backoff_min_s, backoff_max_s; /* default 30 and 1800 */
+    FILE *log;
+};
+
+void daemon_opts_default(struct daemon_opts *opts);
+
+/* daemon_loop(local, opts): run until SIGTERM/SIGINT (0) or until the hub
+ * revokes this laptop (-1). */
+int daemon_loop(struct local *local, const struct daemon_opts *opts);
+
+#endif
