@@ -139,7 +139,7 @@ $(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wil
 $(BUILD)/tests/slowlink: tests/tools/slowlink.c
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(BUILD)/tests/sim: tests/sim/sim.c $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
