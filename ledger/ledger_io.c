@@ -1268,10 +1268,23 @@ static int jsonl_row(struct exporter *x)
     return rc;
 }
 
-/* One CSV field: quoted when it holds a comma, a quote, CR or LF. */
+/* One CSV field: quoted when it holds a comma, a quote, CR or LF. Text that
+ * a spreadsheet would run as a formula (=, +, -, @, tab or CR first) is
+ * prefixed with an apostrophe, so that a case's title can never become a
+ * command on the township's computer. */
 static void csv_field(struct sbuf *b, const char *text, int last)
 {
-    if (text && text[strcspn(text, ",\"\r\n")] != '\0') {
+    int formula = text && text[0] && strchr("=+-@\t\r", text[0]) != NULL;
+    if (formula) {
+        sbuf_add(b, "\"'", 2);
+        for (const char *p = text; *p; p++) {
+            sbuf_add(b, p, 1);
+            if (*p == '"') {
+                sbuf_add(b, "\"", 1);
+            }
+        }
+        sbuf_add(b, "\"", 1);
+    } else if (text && text[strcspn(text, ",\"\r\n")] != '\0') {
         sbuf_add(b, "\"", 1);
         for (const char *p = text; *p; p++) {
             sbuf_add(b, p, 1);

@@ -1125,6 +1125,13 @@ static void test_csv(void **state)
     csv = export_csv(r, NULL);
     assert_non_null(strstr(csv, ",\"第一行\n第二行\","));
     free(csv);
+
+    /* A title a spreadsheet would run as a formula stays text. */
+    set_text(c, "title", "=HYPERLINK(\"http://x\",\"点我\")");
+    import_case_ok(r, &f->village, c, NULL);
+    csv = export_csv(r, NULL);
+    assert_non_null(strstr(csv, ",\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\","));
+    free(csv);
     cJSON_Delete(c);
     cJSON_Delete(bare);
 }
