@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 struct daemon_opts {
-    unsigned debounce_s; /* after a local change (default 5) */
-    unsigned interval_s; /* between syncs when nothing changes (default 900) */
+    unsigned debounce_s;                   /* after a local change (default 5) */
+    unsigned interval_s;                   /* between syncs when nothing changes (default 900) */
     unsigned backoff_min_s, backoff_max_s; /* default 30 and 1800 */
     FILE *log;
 };

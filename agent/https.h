@@ -25,14 +25,14 @@ struct https_request {
     const char *content_type;
     const uint8_t *body;
     size_t len;
-    long connect_timeout_s;    /* default 30 */
-    long low_speed_bytes;      /* below this many bytes/s ... (default 10) */
-    long low_speed_time_s;     /* ... for this long, give up (default 60) */
+    long connect_timeout_s; /* default 30 */
+    long low_speed_bytes;   /* below this many bytes/s ... (default 10) */
+    long low_speed_time_s;  /* ... for this long, give up (default 60) */
 };
 
 struct https_response {
-    long status;      /* HTTP status, 0 when no answer came */
-    uint8_t *body;    /* malloc'd, NUL-terminated; free with https_response_clear() */
+    long status;   /* HTTP status, 0 when no answer came */
+    uint8_t *body; /* malloc'd, NUL-terminated; free with https_response_clear() */
     size_t len;
     int64_t bytes_up; /* on the wire, as far as the application can tell */
     int64_t bytes_down;

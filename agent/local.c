@@ -164,8 +164,8 @@ int local_count_bytes(struct local *local, int64_t up, int64_t down)
         local_set_int(local, "agent.bytes_up_month", 0);
         local_set_int(local, "agent.bytes_down_month", 0);
     }
-    const char *keys[] = {"agent.bytes_up_today", "agent.bytes_down_today",
-                          "agent.bytes_up_month", "agent.bytes_down_month"};
+    const char *keys[] = {"agent.bytes_up_today", "agent.bytes_down_today", "agent.bytes_up_month",
+                          "agent.bytes_down_month"};
     int64_t adds[] = {up, down, up, down};
     for (size_t i = 0; rc == 0 && i < 4; i++) {
         rc = local_set_int(local, keys[i], local_get_int(local, keys[i], 0) + adds[i]);

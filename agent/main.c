@@ -226,8 +226,7 @@ static int cmd_enroll(struct ctx *c, int argc, char **argv)
 
 /* ---- cases ---- */
 
-static int resolve(struct ctx *c, const char *table, const char *given,
-                   char id[UUID7_STRLEN + 1])
+static int resolve(struct ctx *c, const char *table, const char *given, char id[UUID7_STRLEN + 1])
 {
     int rc = records_resolve(&c->local, table, given, id);
     if (rc == SYNC_E_NOT_FOUND) {
@@ -278,8 +277,10 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         char created[40];
         now_rfc3339(created, sizeof created, &c->local);
         /* A new case is registered now unless told otherwise. */
-        const char *defaults[][2] = {{"status", "registered"}, {"created_at", created},
-                                     {"updated_at", created}, {"level", NULL}};
+        const char *defaults[][2] = {{"status", "registered"},
+                                     {"created_at", created},
+                                     {"updated_at", created},
+                                     {"level", NULL}};
         for (size_t d = 0; d < 3; d++) {
             size_t k = 0;
             while (k < f.n && strcmp(f.names[k], defaults[d][0]) != 0) {
@@ -317,7 +318,8 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         if ((rc = resolve(c, "cases", argv[0], id)) != 0) {
             return rc;
         }
-        return records_show_case(&c->local, id, reveal, stdout) == 0 ? 0 : fail(1, "no case %s", id);
+        return records_show_case(&c->local, id, reveal, stdout) == 0 ? 0
+                                                                     : fail(1, "no case %s", id);
     }
     if (!strcmp(sub, "set")) {
         if (argc < 3) {
@@ -383,7 +385,8 @@ static int cmd_event(struct ctx *c, int argc, char **argv)
         return fail(1, "the system gave no random bytes");
     }
     const char *cols[] = {"case_id", "date", "kind", "note", "recorded_at"};
-    struct sync_value vals[] = {{.type = SYNC_TEXT, .s = case_id}, {.type = SYNC_TEXT, .s = date},
+    struct sync_value vals[] = {{.type = SYNC_TEXT, .s = case_id},
+                                {.type = SYNC_TEXT, .s = date},
                                 {.type = SYNC_TEXT, .s = values[0]},
                                 {.type = SYNC_TEXT, .s = values[1]},
                                 {.type = SYNC_TEXT, .s = recorded}};
@@ -501,8 +504,7 @@ static int cmd_import(struct ctx *c, int argc, char **argv)
     }
     printf("%zu records: %zu new, %zu updated, %zu unchanged, %zu of other villages skipped;"
            " %zu changes to sync\n",
-           st.records, st.created, st.updated, st.unchanged, st.skipped_other_village,
-           st.changes);
+           st.records, st.created, st.updated, st.unchanged, st.skipped_other_village, st.changes);
     return rc == 0 ? 0 : fail(1, "%s: %s", argv[1], why);
 }
 
@@ -568,8 +570,9 @@ static int cmd_sync(struct ctx *c, int argc, char **argv)
                 -s.clock_offset_ms / 1000);
     }
     if (s.refused) {
-        fprintf(stderr, "hamlet: the hub refused %" PRId64 " change(s) of records of another"
-                        " village; they stay on this laptop\n",
+        fprintf(stderr,
+                "hamlet: the hub refused %" PRId64 " change(s) of records of another"
+                " village; they stay on this laptop\n",
                 s.refused);
     }
     if (rc != 0) {
@@ -711,9 +714,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(struct ctx *, int, char **);
-    } commands[] = {{"init", cmd_init},       {"enroll", cmd_enroll},   {"case", cmd_case},
-                    {"event", cmd_event},     {"contact", cmd_contact}, {"import", cmd_import},
-                    {"export", cmd_export},   {"sync", cmd_sync},       {"status", cmd_status},
+    } commands[] = {{"init", cmd_init},     {"enroll", cmd_enroll},   {"case", cmd_case},
+                    {"event", cmd_event},   {"contact", cmd_contact}, {"import", cmd_import},
+                    {"export", cmd_export}, {"sync", cmd_sync},       {"status", cmd_status},
                     {"daemon", cmd_daemon}};
     int rc = -1;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int records_parse(const char *table, int argc, char **argv, struct records_fields *out,
-                  char *why, size_t why_len)
+int records_parse(const char *table, int argc, char **argv, struct records_fields *out, char *why,
+                  size_t why_len)
 {
     const struct schema *schema = ledger_schema_get();
     int t = schema_table(schema, table);
@@ -91,8 +91,7 @@ int records_resolve(struct local *l, const char *table, const char *prefix,
     char sql[160];
     /* table is one of the schema's names, checked above. */
     snprintf(sql, sizeof sql,
-             "SELECT id FROM \"%s\" WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 2",
-             table);
+             "SELECT id FROM \"%s\" WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 2", table);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(replica_db(l->replica), sql, -1, &st, NULL) != SQLITE_OK) {
         return SYNC_E_DB;

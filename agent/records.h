@@ -25,8 +25,8 @@ struct records_fields {
  * arguments for a table of the ledger: the field must exist and be
  * writable, integers must be integers, an empty value clears the field.
  * Returns 0 or -1 with the reason in why. */
-int records_parse(const char *table, int argc, char **argv, struct records_fields *out,
-                  char *why, size_t why_len);
+int records_parse(const char *table, int argc, char **argv, struct records_fields *out, char *why,
+                  size_t why_len);
 
 /* records_mask(kind, value, out, len): a phone ("phone") or identity-card
  * number ("id_no") with its middle hidden: 138****8000, 110101********1234. */

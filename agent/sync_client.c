@@ -331,8 +331,7 @@ int sync_client_enroll(struct local *l, const char *code, char *why, size_t why_
     if (!cJSON_IsString(credential) || !cJSON_IsString(village)) {
         snprintf(why, why_len, "the hub's answer to enrolment is malformed");
     } else if (l->village[0] && strcmp(l->village, village->valuestring) != 0) {
-        snprintf(why, why_len,
-                 "this ledger belongs to village %s, but the code is for village %s",
+        snprintf(why, why_len, "this ledger belongs to village %s, but the code is for village %s",
                  l->village, village->valuestring);
     } else if (replica_begin(l->replica) == 0) {
         rc = local_set_village(l, village->valuestring, NULL);
@@ -345,8 +344,7 @@ int sync_client_enroll(struct local *l, const char *code, char *why, size_t why_
             if (cJSON_IsNumber(time_ms)) {
                 struct sync_client_summary unused;
                 memset(&unused, 0, sizeof unused);
-                follow_clock(l, (int64_t)time_ms->valuedouble, system_ms(), system_ms(),
-                             &unused);
+                follow_clock(l, (int64_t)time_ms->valuedouble, system_ms(), system_ms(), &unused);
             }
         } else {
             replica_rollback(l->replica);

@@ -505,7 +505,7 @@ void server_stop(struct server *srv, unsigned grace_s)
         if (busy == 0) {
             break;
         }
-        struct timespec tick = {0, 100 * 1000 * 1000};
+        struct timespec tick = {0, 100000000L};
         nanosleep(&tick, NULL);
     }
     MHD_stop_daemon(srv->daemon);
