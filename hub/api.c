@@ -106,6 +106,10 @@ static int status_of(int code)
     case SYNC_E_ORIGIN:
     case SYNC_E_PARTITION:
         return 403;
+    case SYNC_E_UNKNOWN_TABLE:
+    case SYNC_E_UNKNOWN_COLUMN:
+    case SYNC_E_APPEND_ONLY:
+        return 400; /* malformed deltas, though numbered past the decoder's range */
     case SYNC_E_NOMEM:
         return 503;
     case SYNC_E_DB:

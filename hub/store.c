@@ -450,6 +450,10 @@ int store_sync(struct store *s, const struct store_device *device, const struct 
     struct replica_apply_opts opts = {device->node, device->village, 1};
     size_t refused_before = reply->nrefused;
     int rc = replica_apply(s->replica, push, &opts, &result->apply, reply);
+    if (rc == SYNC_E_ORIGIN) {
+        log_locked(s, device->id, "origin",
+                   "a pushed change was made by another node; the batch was refused");
+    }
     for (size_t i = refused_before; rc == 0 && i < reply->nrefused; i++) {
         snprintf(message, sizeof message, "change %lld refused: %s",
                  (long long)reply->refused[i].seq, reply->refused[i].message);
