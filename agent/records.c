@@ -6,6 +6,7 @@
 #include "records.h"
 
 #include "ledger_schema.h"
+#include "rules.h"
 #include "sync_error.h"
 
 #include <errno.h>
@@ -66,17 +67,12 @@ int records_parse(const char *table, int argc, char **argv, struct records_field
 
 void records_mask(const char *kind, const char *value, char *out, size_t len)
 {
-    size_t n = value ? strlen(value) : 0;
-    size_t head = !strcmp(kind, "id_no") ? 6 : 3, tail = 4;
-    if (n <= head + tail) {
-        snprintf(out, len, "%s", n ? "****" : "");
-        return;
+    /* One rule for the whole ledger: rules.c decides what stays visible. */
+    if (!strcmp(kind, "id_no")) {
+        rules_mask_id_no(value ? value : "", out, len);
+    } else {
+        rules_mask_phone(value ? value : "", out, len);
     }
-    char stars[64];
-    size_t hidden = n - head - tail < sizeof stars - 1 ? n - head - tail : sizeof stars - 1;
-    memset(stars, '*', hidden);
-    stars[hidden] = '\0';
-    snprintf(out, len, "%.*s%s%s", (int)head, value, stars, value + n - tail);
 }
 
 int records_resolve(struct local *l, const char *table, const char *prefix,

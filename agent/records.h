@@ -29,7 +29,8 @@ int records_parse(const char *table, int argc, char **argv, struct records_field
                   size_t why_len);
 
 /* records_mask(kind, value, out, len): a phone ("phone") or identity-card
- * number ("id_no") with its middle hidden: 138****8000, 110101********1234. */
+ * number ("id_no") with its middle hidden: 138****8000, 4312**********4460
+ * (rules_mask_phone and rules_mask_id_no). */
 void records_mask(const char *kind, const char *value, char *out, size_t len);
 
 /* records_resolve(local, table, prefix, id): the full id of the record whose
