@@ -148,6 +148,12 @@ static void today(char *out, size_t len, struct local *l)
     strftime(out, len, "%Y-%m-%d", &tm);
 }
 
+/* A new record id, timed by the clock that follows the hub's. */
+static int new_id(struct ctx *c, char id[UUID7_STRLEN + 1])
+{
+    return uuid7_make(hlc_wall(replica_clock(c->local.replica)), id);
+}
+
 static const char *engine_error(int rc)
 {
     switch (rc) {
@@ -291,7 +297,7 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
                 f.values[f.n++] = (struct sync_value){.type = SYNC_TEXT, .s = defaults[d][1]};
             }
         }
-        if (uuid7_now(id) != 0) {
+        if (new_id(c, id) != 0) {
             return fail(1, "the system gave no random bytes");
         }
         if ((rc = put_fields(c, "cases", id, &f, NULL)) != 0) {
@@ -363,8 +369,10 @@ static int cmd_event(struct ctx *c, int argc, char **argv)
     }
     static const char *const names[] = {"--kind", "--note", "--date"};
     const char *values[3] = {NULL, NULL, NULL};
-    int n = argc > 1 ? take_options(argc - 1, argv + 1, names, values, 3, NULL, NULL, 0) : -1;
-    if (argc < 2 || strcmp(argv[1], "add") != 0 || n != 1 || !values[0] || !values[1]) {
+    /* Check the subcommand before take_options() moves the operands over it. */
+    int is_add = argc > 1 && !strcmp(argv[1], "add");
+    int n = is_add ? take_options(argc - 1, argv + 1, names, values, 3, NULL, NULL, 0) : -1;
+    if (!is_add || n != 1 || !values[0] || !values[1]) {
         return fail(EXIT_USAGE, "usage: hamlet event add CASE --kind KIND --note TEXT");
     }
     int rc = open_local(c, 0);
@@ -381,7 +389,7 @@ static int cmd_event(struct ctx *c, int argc, char **argv)
         today(date, sizeof date, &c->local);
     }
     now_rfc3339(recorded, sizeof recorded, &c->local);
-    if (uuid7_now(id) != 0) {
+    if (new_id(c, id) != 0) {
         return fail(1, "the system gave no random bytes");
     }
     const char *cols[] = {"case_id", "date", "kind", "note", "recorded_at"};
@@ -424,7 +432,7 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
         if (records_parse("contacts", argc - 1, argv + 1, &f, why, sizeof why) != 0 || f.n == 0) {
             return fail(EXIT_USAGE, "%s", f.n ? why : "usage: hamlet contact add name=NAME ...");
         }
-        if (uuid7_now(id) != 0) {
+        if (new_id(c, id) != 0) {
             return fail(1, "the system gave no random bytes");
         }
         if ((rc = put_fields(c, "contacts", id, &f, NULL)) != 0) {

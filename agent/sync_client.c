@@ -151,6 +151,7 @@ static int sync_round(struct local *l, const struct hub *h, size_t batch,
     local_count_bytes(l, resp.bytes_up, resp.bytes_down);
     if (rc != 0) {
         snprintf(s->error, sizeof s->error, "%s", resp.error);
+        s->pin_mismatch = resp.pin_mismatch;
         https_response_clear(&resp);
         return -1;
     }
@@ -244,8 +245,11 @@ int sync_client_run(struct local *l, int max_failures, struct sync_client_summar
             continue;
         }
         s->failures++;
+        if (s->revoked || s->pin_mismatch) {
+            break; /* no retry can change these */
+        }
         batch /= 2;
-        if (s->revoked || ++failures >= max_failures) {
+        if (++failures >= max_failures) {
             break;
         }
         /* Give a cut link a moment, a little longer each time. */

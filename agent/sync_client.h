@@ -29,6 +29,7 @@ struct sync_client_summary {
     int clock_off;           /* the laptop's clock is off by more than the warning */
     int busy;                /* another sync holds the lock */
     int revoked;             /* the hub revoked this laptop */
+    int pin_mismatch;        /* the hub presented another key than the pinned one */
     char error[400];         /* why the sync did not complete */
 };
 
