@@ -252,6 +252,29 @@ static int put_fields(struct ctx *c, const char *table, const char *id,
     return rc == 0 ? 0 : fail(1, "cannot save: %s", engine_error(rc));
 }
 
+/* "set ID FIELD=VALUE..." of a case or a contact (argv[0] is "set"). */
+static int set_fields(struct ctx *c, const char *what, const char *table, int argc, char **argv)
+{
+    char id[UUID7_STRLEN + 1], why[300];
+    struct records_fields f;
+    if (argc < 3) {
+        return fail(EXIT_USAGE, "usage: hamlet %s set ID FIELD=VALUE...", what);
+    }
+    int rc = resolve(c, table, argv[1], id);
+    if (rc != 0) {
+        return rc;
+    }
+    if (records_parse(table, argc - 2, argv + 2, &f, why, sizeof why) != 0) {
+        return fail(EXIT_USAGE, "%s", why);
+    }
+    int changed = 0;
+    if ((rc = put_fields(c, table, id, &f, &changed)) != 0) {
+        return rc;
+    }
+    printf("%s\n", changed ? "saved" : "nothing changed");
+    return 0;
+}
+
 static int cmd_case(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
@@ -263,9 +286,12 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         "Fields: case_no kind channel category severity status level title facts claims\n"
         "mediator_id mediator_name received_by outcome. IDs may be shortened to 8+ characters.\n"
         "Phone and identity-card numbers are masked unless --reveal is given.\n";
-    if (argc < 2 || wants_help(argc, argv, help)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
+    if (wants_help(argc, argv, help)) {
+        return 0;
+    }
+    if (argc < 2) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
     }
     const char *sub = argv[1];
     argc--;
@@ -328,21 +354,7 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
                                                                      : fail(1, "no case %s", id);
     }
     if (!strcmp(sub, "set")) {
-        if (argc < 3) {
-            return fail(EXIT_USAGE, "usage: hamlet case set ID FIELD=VALUE...");
-        }
-        if ((rc = resolve(c, "cases", argv[1], id)) != 0) {
-            return rc;
-        }
-        if (records_parse("cases", argc - 2, argv + 2, &f, why, sizeof why) != 0) {
-            return fail(EXIT_USAGE, "%s", why);
-        }
-        int changed = 0;
-        if ((rc = put_fields(c, "cases", id, &f, &changed)) != 0) {
-            return rc;
-        }
-        printf("%s\n", changed ? "saved" : "nothing changed");
-        return 0;
+        return set_fields(c, "case", "cases", argc, argv);
     }
     if (!strcmp(sub, "delete")) {
         if (argc != 2) {
@@ -413,9 +425,12 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
                                "       hamlet contact show ID [--reveal]\n"
                                "       hamlet contact set ID FIELD=VALUE...\n"
                                "Fields: name phone id_no address notes.\n";
-    if (argc < 2 || wants_help(argc, argv, help)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
+    if (wants_help(argc, argv, help)) {
+        return 0;
+    }
+    if (argc < 2) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
     }
     const char *sub = argv[1];
     argc--;
@@ -459,21 +474,7 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
         return records_show_contact(&c->local, id, reveal, stdout) == 0 ? 0 : 1;
     }
     if (!strcmp(sub, "set")) {
-        if (argc < 3) {
-            return fail(EXIT_USAGE, "usage: hamlet contact set ID FIELD=VALUE...");
-        }
-        if ((rc = resolve(c, "contacts", argv[1], id)) != 0) {
-            return rc;
-        }
-        if (records_parse("contacts", argc - 2, argv + 2, &f, why, sizeof why) != 0) {
-            return fail(EXIT_USAGE, "%s", why);
-        }
-        int changed = 0;
-        if ((rc = put_fields(c, "contacts", id, &f, &changed)) != 0) {
-            return rc;
-        }
-        printf("%s\n", changed ? "saved" : "nothing changed");
-        return 0;
+        return set_fields(c, "contact", "contacts", argc, argv);
     }
     return fail(EXIT_USAGE, "unknown contact command \"%s\" (add, list, show, set)", sub);
 }
