@@ -252,6 +252,26 @@ static int put_fields(struct ctx *c, const char *table, const char *id,
     return rc == 0 ? 0 : fail(1, "cannot save: %s", engine_error(rc));
 }
 
+/* For commands with subcommands (case, contact): help, usage, and the
+ * ledger opened. Returns -1 to go on with *sub and argv starting at it, or
+ * the exit status to return now. */
+static int begin_subcommand(struct ctx *c, int *argc, char ***argv, const char *help,
+                            const char **sub)
+{
+    if (wants_help(*argc, *argv, help)) {
+        return 0;
+    }
+    if (*argc < 2) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    *sub = (*argv)[1];
+    (*argc)--;
+    (*argv)++;
+    int rc = open_local(c, 0);
+    return rc != 0 ? rc : -1;
+}
+
 /* "set ID FIELD=VALUE..." of a case or a contact (argv[0] is "set"). */
 static int set_fields(struct ctx *c, const char *what, const char *table, int argc, char **argv)
 {
@@ -286,18 +306,9 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         "Fields: case_no kind channel category severity status level title facts claims\n"
         "mediator_id mediator_name received_by outcome. IDs may be shortened to 8+ characters.\n"
         "Phone and identity-card numbers are masked unless --reveal is given.\n";
-    if (wants_help(argc, argv, help)) {
-        return 0;
-    }
-    if (argc < 2) {
-        fputs(help, stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    argc--;
-    argv++;
-    int rc = open_local(c, 0);
-    if (rc != 0) {
+    const char *sub;
+    int rc = begin_subcommand(c, &argc, &argv, help, &sub);
+    if (rc >= 0) {
         return rc;
     }
     char id[UUID7_STRLEN + 1], why[300];
@@ -425,18 +436,9 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
                                "       hamlet contact show ID [--reveal]\n"
                                "       hamlet contact set ID FIELD=VALUE...\n"
                                "Fields: name phone id_no address notes.\n";
-    if (wants_help(argc, argv, help)) {
-        return 0;
-    }
-    if (argc < 2) {
-        fputs(help, stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    argc--;
-    argv++;
-    int rc = open_local(c, 0);
-    if (rc != 0) {
+    const char *sub;
+    int rc = begin_subcommand(c, &argc, &argv, help, &sub);
+    if (rc >= 0) {
         return rc;
     }
     char id[UUID7_STRLEN + 1], why[300];

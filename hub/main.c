@@ -109,6 +109,14 @@ static int open_store(struct ctx *c, int create, struct store **out)
     return 0;
 }
 
+/* The option of a command that has just one, taking a string. */
+static int take_string(void *ctx, int opt, const char *arg)
+{
+    (void)opt;
+    *(const char **)ctx = arg;
+    return 0;
+}
+
 /* ---- init ---- */
 
 static int cmd_init(struct ctx *c, int argc, char **argv)
@@ -207,15 +215,6 @@ static int print_village(void *ctx, const char *code, const char *name, int64_t 
     return 0;
 }
 
-static int take_name(void *ctx, int opt, const char *arg)
-{
-    if (opt != 'n') {
-        return -1;
-    }
-    *(const char **)ctx = arg;
-    return 0;
-}
-
 static int cmd_village(struct ctx *c, int argc, char **argv)
 {
     static const char help[] = "usage: hamlet-hub village add CODE --name NAME\n"
@@ -230,7 +229,7 @@ static int cmd_village(struct ctx *c, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     const char *name = NULL;
-    int first = sub_options(argc - 1, argv + 1, help, opts, take_name, &name);
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_string, &name);
     if (first < 0) {
         return first == -1 ? 0 : EXIT_USAGE;
     }
@@ -522,15 +521,6 @@ static int write_stdout(void *ctx, const char *data, size_t len)
     return fwrite(data, 1, len, stdout) == len ? 0 : HUB_E_IO;
 }
 
-static int take_village(void *ctx, int opt, const char *arg)
-{
-    if (opt != 'v') {
-        return -1;
-    }
-    *(const char **)ctx = arg;
-    return 0;
-}
-
 static int cmd_export(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
@@ -542,7 +532,7 @@ static int cmd_export(struct ctx *c, int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *village = NULL;
-    int first = sub_options(argc, argv, help, opts, take_village, &village);
+    int first = sub_options(argc, argv, help, opts, take_string, &village);
     if (first < 0) {
         return first == -1 ? 0 : EXIT_USAGE;
     }
@@ -732,15 +722,6 @@ static int print_history(void *ctx, const struct store_history_entry *e)
     return 0;
 }
 
-static int take_table(void *ctx, int opt, const char *arg)
-{
-    if (opt != 't') {
-        return -1;
-    }
-    *(const char **)ctx = arg;
-    return 0;
-}
-
 static int cmd_history(struct ctx *c, int argc, char **argv)
 {
     static const char help[] = "usage: hamlet-hub history ID [--table TABLE]\n"
@@ -751,7 +732,7 @@ static int cmd_history(struct ctx *c, int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *table = "cases";
-    int first = sub_options(argc, argv, help, opts, take_table, &table);
+    int first = sub_options(argc, argv, help, opts, take_string, &table);
     if (first < 0) {
         return first == -1 ? 0 : EXIT_USAGE;
     }
