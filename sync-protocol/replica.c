@@ -50,7 +50,7 @@ struct replica {
     struct hlc *clock;
     uint64_t node;
     int keep_conflicts;
-    int in_tx; /* the caller opened a transaction */
+    int in_tx; /* units of work the caller opened (replica_begin()), nested */
     int depth; /* units of work open inside this module */
     int64_t own_seq;
     struct envelope_limits limits; /* for reading our own journal */
@@ -520,13 +520,12 @@ static int work_end(struct replica *r, int rc)
 
 int replica_begin(struct replica *r)
 {
-    if (r->in_tx) {
-        return SYNC_E_STATE;
-    }
-    if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    /* An inner unit of work is a savepoint of the outer one. */
+    if (sqlite3_exec(r->db, r->in_tx ? "SAVEPOINT hl_unit" : "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+        SQLITE_OK) {
         return SYNC_E_DB;
     }
-    r->in_tx = 1;
+    r->in_tx++;
     return 0;
 }
 
@@ -534,6 +533,11 @@ int replica_commit(struct replica *r)
 {
     if (!r->in_tx) {
         return SYNC_E_STATE;
+    }
+    if (r->in_tx > 1) {
+        r->in_tx--;
+        return sqlite3_exec(r->db, "RELEASE hl_unit", NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                                     : SYNC_E_DB;
     }
     r->in_tx = 0;
     if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -546,7 +550,11 @@ int replica_commit(struct replica *r)
 
 void replica_rollback(struct replica *r)
 {
-    if (r->in_tx) {
+    if (r->in_tx > 1) {
+        r->in_tx--;
+        sqlite3_exec(r->db, "ROLLBACK TO hl_unit; RELEASE hl_unit", NULL, NULL, NULL);
+        reload_state(r);
+    } else if (r->in_tx) {
         r->in_tx = 0;
         sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
         reload_state(r);

@@ -60,7 +60,11 @@ const char *replica_errmsg(struct replica *replica);
 
 /* ---- transactions ----
  * Every write call below runs in its own transaction unless the caller
- * opened one with replica_begin(); then all commit or roll back together. */
+ * opened one with replica_begin(); then all commit or roll back together.
+ * Units of work nest: a replica_begin() inside another opens a savepoint,
+ * whose replica_commit() keeps its writes for the outer unit and whose
+ * replica_rollback() undoes only them. replica_commit() without a unit
+ * open is SYNC_E_STATE. */
 int replica_begin(struct replica *replica);
 int replica_commit(struct replica *replica);
 void replica_rollback(struct replica *replica);

@@ -643,6 +643,30 @@ static void test_caller_transaction_rolls_back(void **state)
     assert_int_equal(replica_commit(f->a1), 0);
     assert_int_equal(replica_own_seq(f->a1), 2);
     assert_int_equal(replica_commit(f->a1), SYNC_E_STATE);
+
+    /* Nested units: the inner one rolled back alone, then the outer kept;
+     * an inner commit is undone by the outer rollback. */
+    assert_int_equal(replica_begin(f->a1), 0);
+    set_status(f->a1, "a", id, "mediating");
+    assert_int_equal(replica_begin(f->a1), 0);
+    set_status(f->a1, "a", id, "failed");
+    assert_int_equal(replica_own_seq(f->a1), 4);
+    replica_rollback(f->a1);
+    assert_int_equal(replica_own_seq(f->a1), 3);
+    case_field(f->a1, id, "status", status, sizeof status);
+    assert_string_equal(status, "mediating");
+    assert_int_equal(replica_commit(f->a1), 0);
+    assert_int_equal(count(f->a1, "SELECT count(*) FROM hl_log"), 3);
+
+    assert_int_equal(replica_begin(f->a1), 0);
+    assert_int_equal(replica_begin(f->a1), 0);
+    set_status(f->a1, "a", id, "agreement");
+    assert_int_equal(replica_commit(f->a1), 0);
+    replica_rollback(f->a1);
+    assert_int_equal(replica_own_seq(f->a1), 3);
+    case_field(f->a1, id, "status", status, sizeof status);
+    assert_string_equal(status, "mediating");
+    assert_int_equal(replica_commit(f->a1), SYNC_E_STATE);
 }
 
 static void test_meta(void **state)
@@ -671,6 +695,7 @@ static void test_open_refuses_mismatched_tables(void **state)
                                   " name TEXT, applied_at TEXT, PRIMARY KEY (component,"
                                   " version)) WITHOUT ROWID;"
                                   "INSERT INTO hl_migration VALUES ('ledger', 1, 'x', 'now');"
+                                  "INSERT INTO hl_migration VALUES ('ledger', 2, 'y', 'now');"
                                   "CREATE TABLE cases (id TEXT PRIMARY KEY, village TEXT);",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
