@@ -5,6 +5,8 @@
  * enroll and sync talk to the hub. Every command has --help, exits 0 on
  * success and reports an error once, in one line.
  */
+#include "casework.h"
+#include "cli.h"
 #include "daemon.h"
 #include "hlc.h"
 #include "https.h"
@@ -38,8 +40,14 @@ static const char usage_text[] =
     "  case list [--status S]              the village's cases\n"
     "  case show ID [--reveal]             one case with parties and events\n"
     "  case set ID FIELD=VALUE...          change fields of a case\n"
+    "  case status|transfer|escalate|notice|opinion|followup|extend ID ...\n"
+    "                                      a step of the work, checked by the rules\n"
     "  case delete ID                      delete a case\n"
     "  event add CASE --kind K --note TEXT [--date YYYY-MM-DD]\n"
+    "  agreement add|set|show|sign|supplement|print   mediation agreements\n"
+    "  list overdue|due|followups          what needs doing, by the township's rules\n"
+    "  report --month YYYY-MM|--year YYYY  the village's figures (--csv, --json)\n"
+    "  rules                               the township's rules in force here\n"
     "  contact add|list|show|set           people: parties, petitioners, mediators\n"
     "  import FILE                         cases in JSON Lines (the reference shape)\n"
     "  export [--format jsonl|csv]         the ledger, the same bytes on every replica\n"
@@ -58,76 +66,18 @@ struct ctx {
     int open;
 };
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "hamlet: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    return code;
-}
-
 static int open_local(struct ctx *c, int create)
 {
     char why[400];
     int rc = local_open(c->path, create, &c->local, why, sizeof why);
     if (rc != 0) {
-        return fail(1, "%s", why);
+        return cli_fail(1, "%s", why);
     }
     c->open = 1;
     if (!create && !c->local.village[0]) {
-        return fail(1, "this ledger has no village yet (hamlet init --village CODE)");
+        return cli_fail(1, "this ledger has no village yet (hamlet init --village CODE)");
     }
     return 0;
-}
-
-/* --help anywhere among a command's arguments. */
-static int wants_help(int argc, char **argv, const char *help)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Take "--name VALUE" options from argv into values (by index in names);
- * operands are moved to the front. Returns the operand count or -1. */
-static int take_options(int argc, char **argv, const char *const *names, const char **values,
-                        size_t n, const char *const *flags, int *flag_values, size_t nflags)
-{
-    int operands = 0;
-    for (int i = 1; i < argc; i++) {
-        int matched = 0;
-        for (size_t k = 0; k < n && !matched; k++) {
-            if (!strcmp(argv[i], names[k])) {
-                if (i + 1 >= argc) {
-                    return -1;
-                }
-                values[k] = argv[++i];
-                matched = 1;
-            }
-        }
-        for (size_t k = 0; k < nflags && !matched; k++) {
-            if (!strcmp(argv[i], flags[k])) {
-                flag_values[k] = 1;
-                matched = 1;
-            }
-        }
-        if (!matched) {
-            if (!strncmp(argv[i], "--", 2)) {
-                return -1;
-            }
-            argv[operands++] = argv[i];
-        }
-    }
-    return operands;
 }
 
 static void now_rfc3339(char *out, size_t len, struct local *l)
@@ -137,15 +87,6 @@ static void now_rfc3339(char *out, size_t len, struct local *l)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, len, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
-
-static void today(char *out, size_t len, struct local *l)
-{
-    int64_t ms = hlc_wall(replica_clock(l->replica)) + 8LL * 3600 * 1000;
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%d", &tm);
 }
 
 /* A new record id, timed by the clock that follows the hub's. */
@@ -178,27 +119,27 @@ static int cmd_init(struct ctx *c, int argc, char **argv)
                                "Start this laptop's ledger for the village CODE (the code the\n"
                                "township uses, e.g. yangliu; NAME as people call it, 杨柳村).\n"
                                "Works offline; enrolment with the hub can come later.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     static const char *const names[] = {"--village", "--name"};
     const char *values[2] = {NULL, NULL};
-    int n = take_options(argc, argv, names, values, 2, NULL, NULL, 0);
+    int n = cli_take_options(argc, argv, names, values, 2, NULL, NULL, 0);
     if (n != 0 || !values[0]) {
-        return fail(EXIT_USAGE, "usage: hamlet init --village CODE [--name NAME]");
+        return cli_fail(EXIT_USAGE, "usage: hamlet init --village CODE [--name NAME]");
     }
     if (!values[0][0] || strlen(values[0]) > DELTA_MAX_PART || strchr(values[0], ' ')) {
-        return fail(EXIT_USAGE, "a village code is 1 to 64 characters without spaces");
+        return cli_fail(EXIT_USAGE, "a village code is 1 to 64 characters without spaces");
     }
     int rc = open_local(c, 1);
     if (rc != 0) {
         return rc;
     }
     if (c->local.village[0] && strcmp(c->local.village, values[0]) != 0) {
-        return fail(1, "this ledger belongs to village %s already", c->local.village);
+        return cli_fail(1, "this ledger belongs to village %s already", c->local.village);
     }
     if (local_set_village(&c->local, values[0], values[1]) != 0) {
-        return fail(1, "cannot store the village");
+        return cli_fail(1, "cannot store the village");
     }
     printf("ledger of village %s ready at %s\n", values[0], c->path);
     return 0;
@@ -210,11 +151,11 @@ static int cmd_enroll(struct ctx *c, int argc, char **argv)
                                "Connect this laptop to the township hub with the one-time code\n"
                                "that 'hamlet-hub device add' printed. The code also pins the\n"
                                "hub's certificate. Works before or after 'hamlet init'.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     if (argc != 2) {
-        return fail(EXIT_USAGE, "usage: hamlet enroll CODE");
+        return cli_fail(EXIT_USAGE, "usage: hamlet enroll CODE");
     }
     int rc = open_local(c, 1);
     if (rc != 0) {
@@ -222,7 +163,7 @@ static int cmd_enroll(struct ctx *c, int argc, char **argv)
     }
     char why[500];
     if (sync_client_enroll(&c->local, argv[1], why, sizeof why) != 0) {
-        return fail(1, "enrolment failed: %s", why);
+        return cli_fail(1, "enrolment failed: %s", why);
     }
     char hub[LOCAL_TEXT];
     local_get(&c->local, "agent.hub_url", hub, sizeof hub);
@@ -236,10 +177,11 @@ static int resolve(struct ctx *c, const char *table, const char *given, char id[
 {
     int rc = records_resolve(&c->local, table, given, id);
     if (rc == SYNC_E_NOT_FOUND) {
-        return fail(1, "no %s with id %s", table, given);
+        return cli_fail(1, "no %s with id %s", table, given);
     }
     if (rc != 0) {
-        return fail(1, "\"%s\" does not name one %s (give at least 8 characters)", given, table);
+        return cli_fail(1, "\"%s\" does not name one %s (give at least 8 characters)", given,
+                        table);
     }
     return 0;
 }
@@ -249,7 +191,7 @@ static int put_fields(struct ctx *c, const char *table, const char *id,
 {
     int rc = replica_put(c->local.replica, table, id, c->local.village, f->n, f->names, f->values,
                          changed);
-    return rc == 0 ? 0 : fail(1, "cannot save: %s", engine_error(rc));
+    return rc == 0 ? 0 : cli_fail(1, "cannot save: %s", engine_error(rc));
 }
 
 /* For commands with subcommands (case, contact): help, usage, and the
@@ -258,7 +200,7 @@ static int put_fields(struct ctx *c, const char *table, const char *id,
 static int begin_subcommand(struct ctx *c, int *argc, char ***argv, const char *help,
                             const char **sub)
 {
-    if (wants_help(*argc, *argv, help)) {
+    if (cli_wants_help(*argc, *argv, help)) {
         return 0;
     }
     if (*argc < 2) {
@@ -278,14 +220,14 @@ static int set_fields(struct ctx *c, const char *what, const char *table, int ar
     char id[UUID7_STRLEN + 1], why[300];
     struct records_fields f;
     if (argc < 3) {
-        return fail(EXIT_USAGE, "usage: hamlet %s set ID FIELD=VALUE...", what);
+        return cli_fail(EXIT_USAGE, "usage: hamlet %s set ID FIELD=VALUE...", what);
     }
     int rc = resolve(c, table, argv[1], id);
     if (rc != 0) {
         return rc;
     }
     if (records_parse(table, argc - 2, argv + 2, &f, why, sizeof why) != 0) {
-        return fail(EXIT_USAGE, "%s", why);
+        return cli_fail(EXIT_USAGE, "%s", why);
     }
     int changed = 0;
     if ((rc = put_fields(c, table, id, &f, &changed)) != 0) {
@@ -302,10 +244,14 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         "       hamlet case list [--status S]\n"
         "       hamlet case show ID [--reveal]\n"
         "       hamlet case set ID FIELD=VALUE...\n"
+        "       hamlet case status|transfer|escalate|notice|opinion|followup|extend ID ...\n"
         "       hamlet case delete ID\n"
         "Fields: case_no kind channel category severity status level title facts claims\n"
         "mediator_id mediator_name received_by outcome. IDs may be shortened to 8+ characters.\n"
-        "Phone and identity-card numbers are masked unless --reveal is given.\n";
+        "A new case is registered and numbered by this laptop (（2026）白沙调字第A3-0012号).\n"
+        "status= and level= go through the rules, as 'case status' and 'case escalate' do\n"
+        "('hamlet case status --help' lists the steps). Phone and identity-card numbers\n"
+        "are masked unless --reveal is given; a reveal is recorded as an event.\n";
     const char *sub;
     int rc = begin_subcommand(c, &argc, &argv, help, &sub);
     if (rc >= 0) {
@@ -315,16 +261,41 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
     struct records_fields f;
     if (!strcmp(sub, "add")) {
         if (records_parse("cases", argc - 1, argv + 1, &f, why, sizeof why) != 0) {
-            return fail(EXIT_USAGE, "%s", why);
+            return cli_fail(EXIT_USAGE, "%s", why);
         }
-        char created[40];
+        for (size_t k = 0; k < f.n; k++) {
+            enum rules_status given;
+            if (!strcmp(f.names[k], "status") && f.values[k].type == SYNC_TEXT &&
+                (rules_status_parse(f.values[k].s, &given) != 0 ||
+                 given != RULES_STATUS_REGISTERED)) {
+                return cli_fail(EXIT_USAGE, "a new case starts registered; then move it on with"
+                                            " 'hamlet case status ID STATUS'");
+            }
+            if (!strcmp(f.names[k], "level") && f.values[k].type == SYNC_INT &&
+                (f.values[k].i < RULES_LEVEL_MIN || f.values[k].i > RULES_LEVEL_MAX)) {
+                return cli_fail(EXIT_USAGE, "a level is a number from 1 to 7");
+            }
+        }
+        char created[40], case_no[RULES_CASE_NO_MAX];
         now_rfc3339(created, sizeof created, &c->local);
         /* A new case is registered now unless told otherwise. */
         const char *defaults[][2] = {{"status", "registered"},
                                      {"created_at", created},
                                      {"updated_at", created},
-                                     {"level", NULL}};
-        for (size_t d = 0; d < 3; d++) {
+                                     {"case_no", case_no}};
+        if (replica_begin(c->local.replica) != 0) {
+            return cli_fail(1, "cannot open a transaction on the ledger");
+        }
+        /* The number is drawn in the same unit of work as the case. */
+        int numbered = 0;
+        for (size_t k = 0; k < f.n; k++) {
+            numbered |= !strcmp(f.names[k], "case_no");
+        }
+        if (!numbered && (rc = casework_case_no(&c->local, case_no, sizeof case_no)) != 0) {
+            replica_rollback(c->local.replica);
+            return cli_fail(1, "cannot make a case number: %s", rules_strerror(rc));
+        }
+        for (size_t d = 0; d < 4; d++) {
             size_t k = 0;
             while (k < f.n && strcmp(f.names[k], defaults[d][0]) != 0) {
                 k++;
@@ -334,96 +305,126 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
                 f.values[f.n++] = (struct sync_value){.type = SYNC_TEXT, .s = defaults[d][1]};
             }
         }
-        if (new_id(c, id) != 0) {
-            return fail(1, "the system gave no random bytes");
+        if (new_id(c, id) != 0 || (rc = put_fields(c, "cases", id, &f, NULL)) != 0) {
+            replica_rollback(c->local.replica);
+            return rc ? rc : cli_fail(1, "the system gave no random bytes");
         }
-        if ((rc = put_fields(c, "cases", id, &f, NULL)) != 0) {
-            return rc;
+        if (replica_commit(c->local.replica) != 0) {
+            return cli_fail(1, "cannot save the case");
         }
         printf("%s\n", id);
         return 0;
     }
+    static const char *const steps[] = {"status",  "transfer", "escalate", "notice",
+                                        "opinion", "followup", "extend"};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        if (!strcmp(sub, steps[k])) {
+            return casework_case_step(&c->local, argc, argv);
+        }
+    }
     if (!strcmp(sub, "list")) {
         static const char *const names[] = {"--status"};
         const char *status = NULL;
-        if (take_options(argc, argv, names, &status, 1, NULL, NULL, 0) != 0) {
-            return fail(EXIT_USAGE, "usage: hamlet case list [--status S]");
+        if (cli_take_options(argc, argv, names, &status, 1, NULL, NULL, 0) != 0) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet case list [--status S]");
         }
-        return records_list_cases(&c->local, status, stdout) == 0 ? 0
-                                                                  : fail(1, "cannot list cases");
+        return records_list_cases(&c->local, status, stdout) == 0
+                   ? 0
+                   : cli_fail(1, "cannot list cases");
     }
     if (!strcmp(sub, "show")) {
         static const char *const flags[] = {"--reveal"};
         int reveal = 0;
-        if (take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 1) {
-            return fail(EXIT_USAGE, "usage: hamlet case show ID [--reveal]");
+        if (cli_take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 1) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet case show ID [--reveal]");
         }
         if ((rc = resolve(c, "cases", argv[0], id)) != 0) {
             return rc;
         }
-        return records_show_case(&c->local, id, reveal, stdout) == 0 ? 0
-                                                                     : fail(1, "no case %s", id);
+        if (reveal && (rc = casework_reveal(&c->local, id, "case show")) != 0) {
+            return rc;
+        }
+        return records_show_case(&c->local, id, reveal, stdout) == 0
+                   ? 0
+                   : cli_fail(1, "no case %s", id);
     }
     if (!strcmp(sub, "set")) {
-        return set_fields(c, "case", "cases", argc, argv);
+        if (argc < 3) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet case set ID FIELD=VALUE...");
+        }
+        if ((rc = resolve(c, "cases", argv[1], id)) != 0) {
+            return rc;
+        }
+        /* status= and level= are steps of the workflow; the rest are fields,
+         * checked before anything is written. */
+        const char *status, *level;
+        int rest;
+        if ((rc = casework_split_set(argc - 2, argv + 2, &status, &level, &rest)) != 0) {
+            return rc;
+        }
+        if (records_parse("cases", rest, argv + 2, &f, why, sizeof why) != 0) {
+            return cli_fail(EXIT_USAGE, "%s", why);
+        }
+        if ((status || level) && (rc = casework_apply_set(&c->local, id, status, level)) != 0) {
+            return rc;
+        }
+        int changed = 0;
+        if (rest > 0 && (rc = put_fields(c, "cases", id, &f, &changed)) != 0) {
+            return rc;
+        }
+        printf("%s\n", changed || status || level ? "saved" : "nothing changed");
+        return 0;
     }
     if (!strcmp(sub, "delete")) {
         if (argc != 2) {
-            return fail(EXIT_USAGE, "usage: hamlet case delete ID");
+            return cli_fail(EXIT_USAGE, "usage: hamlet case delete ID");
         }
         if ((rc = resolve(c, "cases", argv[1], id)) != 0) {
             return rc;
         }
         rc = replica_delete(c->local.replica, "cases", id);
-        return rc == 0 ? (printf("deleted\n"), 0) : fail(1, "cannot delete: %s", engine_error(rc));
+        return rc == 0 ? (printf("deleted\n"), 0)
+                       : cli_fail(1, "cannot delete: %s", engine_error(rc));
     }
-    return fail(EXIT_USAGE, "unknown case command \"%s\" (add, list, show, set, delete)", sub);
+    return cli_fail(EXIT_USAGE, "unknown case command \"%s\" (add, list, show, set, delete)", sub);
 }
 
 static int cmd_event(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
         "usage: hamlet event add CASE --kind KIND --note TEXT [--date YYYY-MM-DD]\n"
-        "Record what happened to a case: register, inspection, visit, phone, session,\n"
-        "agreement, referral, followup... Events are never edited or deleted: a\n"
-        "correction is a new event.\n";
-    if (wants_help(argc, argv, help)) {
+        "Record what happened to a case: inspection, visit, phone, session, followup,\n"
+        "agreement... Events are never edited or deleted: a correction is a new event.\n"
+        "Status changes, transfers, escalations, result notices and opinions are\n"
+        "recorded by their own steps ('hamlet case status --help').\n";
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     static const char *const names[] = {"--kind", "--note", "--date"};
     const char *values[3] = {NULL, NULL, NULL};
-    /* Check the subcommand before take_options() moves the operands over it. */
+    /* Check the subcommand before cli_take_options() moves the operands over it. */
     int is_add = argc > 1 && !strcmp(argv[1], "add");
-    int n = is_add ? take_options(argc - 1, argv + 1, names, values, 3, NULL, NULL, 0) : -1;
+    int n = is_add ? cli_take_options(argc - 1, argv + 1, names, values, 3, NULL, NULL, 0) : -1;
     if (!is_add || n != 1 || !values[0] || !values[1]) {
-        return fail(EXIT_USAGE, "usage: hamlet event add CASE --kind KIND --note TEXT");
+        return cli_fail(EXIT_USAGE, "usage: hamlet event add CASE --kind KIND --note TEXT");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
         return rc;
     }
-    char case_id[UUID7_STRLEN + 1], id[UUID7_STRLEN + 1], date[16], recorded[40];
+    char case_id[UUID7_STRLEN + 1], id[UUID7_STRLEN + 1], now[40];
     if ((rc = resolve(c, "cases", argv[1], case_id)) != 0) {
         return rc;
     }
-    if (values[2]) {
-        snprintf(date, sizeof date, "%s", values[2]);
-    } else {
-        today(date, sizeof date, &c->local);
+    struct rules_date date = RULES_DATE_NONE;
+    if (values[2] && rules_date_parse(values[2], &date) != 0) {
+        return cli_fail(EXIT_USAGE, "--date: expected a date YYYY-MM-DD");
     }
-    now_rfc3339(recorded, sizeof recorded, &c->local);
-    if (new_id(c, id) != 0) {
-        return fail(1, "the system gave no random bytes");
-    }
-    const char *cols[] = {"case_id", "date", "kind", "note", "recorded_at"};
-    struct sync_value vals[] = {{.type = SYNC_TEXT, .s = case_id},
-                                {.type = SYNC_TEXT, .s = date},
-                                {.type = SYNC_TEXT, .s = values[0]},
-                                {.type = SYNC_TEXT, .s = values[1]},
-                                {.type = SYNC_TEXT, .s = recorded}};
-    rc = replica_append(c->local.replica, "events", id, c->local.village, 5, cols, vals);
-    if (rc != 0) {
-        return fail(1, "cannot save the event: %s", engine_error(rc));
+    struct workflow w;
+    struct rules_config config;
+    casework_setup(&c->local, &w, &config, now, sizeof now, cli_lang(NULL));
+    if (workflow_event(&w, case_id, values[0], date, values[1], NULL, id) != 0) {
+        return cli_fail(1, "cannot save the event: %s", w.why);
     }
     printf("%s\n", id);
     return 0;
@@ -447,10 +448,11 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
     int reveal = 0;
     if (!strcmp(sub, "add")) {
         if (records_parse("contacts", argc - 1, argv + 1, &f, why, sizeof why) != 0 || f.n == 0) {
-            return fail(EXIT_USAGE, "%s", f.n ? why : "usage: hamlet contact add name=NAME ...");
+            return cli_fail(EXIT_USAGE, "%s",
+                            f.n ? why : "usage: hamlet contact add name=NAME ...");
         }
         if (new_id(c, id) != 0) {
-            return fail(1, "the system gave no random bytes");
+            return cli_fail(1, "the system gave no random bytes");
         }
         if ((rc = put_fields(c, "contacts", id, &f, NULL)) != 0) {
             return rc;
@@ -459,18 +461,26 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
         return 0;
     }
     if (!strcmp(sub, "list")) {
-        if (take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 0) {
-            return fail(EXIT_USAGE, "usage: hamlet contact list [--reveal]");
+        if (cli_take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 0) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet contact list [--reveal]");
+        }
+        if (reveal && (rc = casework_reveal(&c->local, NULL, "contact list")) != 0) {
+            return rc;
         }
         return records_list_contacts(&c->local, reveal, stdout) == 0
                    ? 0
-                   : fail(1, "cannot list contacts");
+                   : cli_fail(1, "cannot list contacts");
     }
     if (!strcmp(sub, "show")) {
-        if (take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 1) {
-            return fail(EXIT_USAGE, "usage: hamlet contact show ID [--reveal]");
+        if (cli_take_options(argc, argv, NULL, NULL, 0, flags, &reveal, 1) != 1) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet contact show ID [--reveal]");
         }
         if ((rc = resolve(c, "contacts", argv[0], id)) != 0) {
+            return rc;
+        }
+        char what[UUID7_STRLEN + 32];
+        snprintf(what, sizeof what, "contact %s", id);
+        if (reveal && (rc = casework_reveal(&c->local, NULL, what)) != 0) {
             return rc;
         }
         return records_show_contact(&c->local, id, reveal, stdout) == 0 ? 0 : 1;
@@ -478,7 +488,7 @@ static int cmd_contact(struct ctx *c, int argc, char **argv)
     if (!strcmp(sub, "set")) {
         return set_fields(c, "contact", "contacts", argc, argv);
     }
-    return fail(EXIT_USAGE, "unknown contact command \"%s\" (add, list, show, set)", sub);
+    return cli_fail(EXIT_USAGE, "unknown contact command \"%s\" (add, list, show, set)", sub);
 }
 
 /* ---- import and export ---- */
@@ -490,11 +500,11 @@ static int cmd_import(struct ctx *c, int argc, char **argv)
         "Import cases from JSON Lines in the shape of the reference data (or of\n"
         "'hamlet export'). Only what changed is recorded: importing the same file\n"
         "again changes nothing. Records of other villages are skipped and counted.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     if (argc != 2) {
-        return fail(EXIT_USAGE, "usage: hamlet import FILE");
+        return cli_fail(EXIT_USAGE, "usage: hamlet import FILE");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
@@ -502,7 +512,7 @@ static int cmd_import(struct ctx *c, int argc, char **argv)
     }
     FILE *in = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin;
     if (!in) {
-        return fail(1, "cannot read %s: %s", argv[1], strerror(errno));
+        return cli_fail(1, "cannot read %s: %s", argv[1], strerror(errno));
     }
     struct ledger_io_village v = {c->local.village,
                                   c->local.village_name[0] ? c->local.village_name : NULL};
@@ -516,44 +526,88 @@ static int cmd_import(struct ctx *c, int argc, char **argv)
     printf("%zu records: %zu new, %zu updated, %zu unchanged, %zu of other villages skipped;"
            " %zu changes to sync\n",
            st.records, st.created, st.updated, st.unchanged, st.skipped_other_village, st.changes);
-    return rc == 0 ? 0 : fail(1, "%s: %s", argv[1], why);
-}
-
-static int write_stdout(void *ctx, const char *data, size_t len)
-{
-    (void)ctx;
-    return fwrite(data, 1, len, stdout) == len ? 0 : SYNC_E_DB;
+    if (st.masked_kept > 0) {
+        printf("%zu masked numbers (as a masked export shows them) were not imported; the numbers"
+               " already held are kept\n",
+               st.masked_kept);
+    }
+    return rc == 0 ? 0 : cli_fail(1, "%s: %s", argv[1], why);
 }
 
 static int cmd_export(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet export [--format jsonl|csv]\n"
+        "usage: hamlet export [--format jsonl|csv] [--reveal]\n"
         "The village's ledger on stdout. JSON Lines is canonical: the same state gives\n"
-        "the same bytes on every laptop and at the hub. CSV is for spreadsheets.\n";
-    if (wants_help(argc, argv, help)) {
+        "the same bytes on every laptop and at the hub. CSV is for spreadsheets.\n"
+        "Phone and identity-card numbers are masked unless --reveal is given; a reveal\n"
+        "is recorded as an event. Importing a masked export changes no number.\n";
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     static const char *const names[] = {"--format"};
+    static const char *const flags[] = {"--reveal"};
     const char *format = "jsonl";
-    if (take_options(argc, argv, names, &format, 1, NULL, NULL, 0) != 0 ||
+    int reveal = 0;
+    if (cli_take_options(argc, argv, names, &format, 1, flags, &reveal, 1) != 0 ||
         (strcmp(format, "jsonl") && strcmp(format, "csv"))) {
-        return fail(EXIT_USAGE, "usage: hamlet export [--format jsonl|csv]");
+        return cli_fail(EXIT_USAGE, "usage: hamlet export [--format jsonl|csv] [--reveal]");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
         return rc;
     }
-    rc = !strcmp(format, "csv")
-             ? ledger_io_export_csv(c->local.replica, c->local.village, write_stdout, NULL)
-             : ledger_io_export_jsonl(c->local.replica, c->local.village, write_stdout, NULL);
+    if (reveal && !strcmp(format, "jsonl") &&
+        (rc = casework_reveal(&c->local, NULL, "export")) != 0) {
+        return rc;
+    }
+    unsigned flags_out = reveal ? 0 : LEDGER_IO_MASK;
+    rc = !strcmp(format, "csv") ? ledger_io_export_csv(c->local.replica, c->local.village,
+                                                       flags_out, cli_write_stdout, NULL)
+                                : ledger_io_export_jsonl(c->local.replica, c->local.village,
+                                                         flags_out, cli_write_stdout, NULL);
     if (rc == 0 && fflush(stdout) != 0) {
         rc = SYNC_E_DB;
     }
-    return rc == 0 ? 0 : fail(1, "export failed: %s", sync_strerror(rc));
+    return rc == 0 ? 0 : cli_fail(1, "export failed: %s", sync_strerror(rc));
 }
 
 /* ---- sync, status, daemon ---- */
+
+/* ---- the rules: lists, report, agreements ---- */
+
+/* Commands whose work is in casework.c: the ledger opened, then run. */
+static int with_casework(struct ctx *c, int argc, char **argv,
+                         int (*run)(struct local *, int, char **))
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            return run(NULL, argc, argv);
+        }
+    }
+    int rc = open_local(c, 0);
+    return rc != 0 ? rc : run(&c->local, argc, argv);
+}
+
+static int cmd_list(struct ctx *c, int argc, char **argv)
+{
+    return with_casework(c, argc, argv, casework_list);
+}
+
+static int cmd_report(struct ctx *c, int argc, char **argv)
+{
+    return with_casework(c, argc, argv, casework_report);
+}
+
+static int cmd_agreement(struct ctx *c, int argc, char **argv)
+{
+    return with_casework(c, argc, argv, casework_agreement);
+}
+
+static int cmd_rules(struct ctx *c, int argc, char **argv)
+{
+    return with_casework(c, argc, argv, casework_rules);
+}
 
 static int cmd_sync(struct ctx *c, int argc, char **argv)
 {
@@ -562,11 +616,11 @@ static int cmd_sync(struct ctx *c, int argc, char **argv)
         "Send this laptop's changes to the hub and receive the village's new ones,\n"
         "in as few round trips as fit. A cut link loses nothing: what was not\n"
         "acknowledged is sent again next time.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     if (argc != 1) {
-        return fail(EXIT_USAGE, "usage: hamlet sync");
+        return cli_fail(EXIT_USAGE, "usage: hamlet sync");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
@@ -587,7 +641,7 @@ static int cmd_sync(struct ctx *c, int argc, char **argv)
                 s.refused);
     }
     if (rc != 0) {
-        return fail(1, "sync failed: %s", s.error);
+        return cli_fail(1, "sync failed: %s", s.error);
     }
     printf("synced: sent %" PRId64 ", received %" PRId64 ", %" PRId64 " bytes up, %" PRId64
            " bytes down, %d round trip%s, %" PRId64 " conflict%s\n",
@@ -615,11 +669,11 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
     static const char help[] = "usage: hamlet status\n"
                                "Changes waiting to be sent, the last sync and its result, the\n"
                                "hub, data used today and this month, the clock offset.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     if (argc != 1) {
-        return fail(EXIT_USAGE, "usage: hamlet status");
+        return cli_fail(EXIT_USAGE, "usage: hamlet status");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
@@ -664,13 +718,13 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
         "Sync in the background: soon after local changes, every S seconds otherwise\n"
         "(default 900), and with growing pauses while the hub cannot be reached.\n"
         "Stops cleanly on SIGTERM or Ctrl-C.\n";
-    if (wants_help(argc, argv, help)) {
+    if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     static const char *const names[] = {"--interval", "--debounce"};
     const char *values[2] = {NULL, NULL};
-    if (take_options(argc, argv, names, values, 2, NULL, NULL, 0) != 0) {
-        return fail(EXIT_USAGE, "usage: hamlet daemon [--interval S] [--debounce S]");
+    if (cli_take_options(argc, argv, names, values, 2, NULL, NULL, 0) != 0) {
+        return cli_fail(EXIT_USAGE, "usage: hamlet daemon [--interval S] [--debounce S]");
     }
     struct daemon_opts o;
     daemon_opts_default(&o);
@@ -681,7 +735,7 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
             errno = 0;
             unsigned long v = strtoul(values[i], &end, 10);
             if (errno || *end || v == 0 || v > 86400) {
-                return fail(EXIT_USAGE, "%s: expected seconds from 1 to 86400", names[i]);
+                return cli_fail(EXIT_USAGE, "%s: expected seconds from 1 to 86400", names[i]);
             }
             *targets[i] = (unsigned)v;
         }
@@ -717,18 +771,19 @@ int main(int argc, char **argv)
     if (db) {
         snprintf(c.path, sizeof c.path, "%s", db);
     } else if (local_default_path(c.path, sizeof c.path) != 0) {
-        return fail(EXIT_USAGE, "no HOME to keep the ledger in: give --db PATH");
+        return cli_fail(EXIT_USAGE, "no HOME to keep the ledger in: give --db PATH");
     }
     if (https_global_init() != 0) {
-        return fail(1, "cannot start libcurl");
+        return cli_fail(1, "cannot start libcurl");
     }
     static const struct {
         const char *name;
         int (*run)(struct ctx *, int, char **);
-    } commands[] = {{"init", cmd_init},     {"enroll", cmd_enroll},   {"case", cmd_case},
-                    {"event", cmd_event},   {"contact", cmd_contact}, {"import", cmd_import},
-                    {"export", cmd_export}, {"sync", cmd_sync},       {"status", cmd_status},
-                    {"daemon", cmd_daemon}};
+    } commands[] = {{"init", cmd_init},           {"enroll", cmd_enroll},   {"case", cmd_case},
+                    {"event", cmd_event},         {"contact", cmd_contact}, {"import", cmd_import},
+                    {"export", cmd_export},       {"sync", cmd_sync},       {"status", cmd_status},
+                    {"daemon", cmd_daemon},       {"list", cmd_list},       {"report", cmd_report},
+                    {"agreement", cmd_agreement}, {"rules", cmd_rules}};
     int rc = -1;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
         if (!strcmp(argv[i], commands[k].name)) {
@@ -737,7 +792,7 @@ int main(int argc, char **argv)
         }
     }
     if (rc == -1) {
-        rc = fail(EXIT_USAGE, "unknown command \"%s\" (see hamlet --help)", argv[i]);
+        rc = cli_fail(EXIT_USAGE, "unknown command \"%s\" (see hamlet --help)", argv[i]);
     }
     if (c.open) {
         local_close(&c.local);

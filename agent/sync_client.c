@@ -8,6 +8,7 @@
 #include "hlc.h"
 #include "https.h"
 #include "ledger_schema.h"
+#include "rules.h"
 #include "sync_error.h"
 
 #include <cjson/cJSON.h>
@@ -331,6 +332,8 @@ int sync_client_enroll(struct local *l, const char *code, char *why, size_t why_
     const cJSON *credential = cJSON_GetObjectItemCaseSensitive(obj, "secret");
     const cJSON *village = cJSON_GetObjectItemCaseSensitive(obj, "village");
     const cJSON *time_ms = cJSON_GetObjectItemCaseSensitive(obj, "time");
+    const cJSON *device_code = cJSON_GetObjectItemCaseSensitive(obj, "device_code");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "village_name");
     int rc = -1;
     if (!cJSON_IsString(credential) || !cJSON_IsString(village)) {
         snprintf(why, why_len, "the hub's answer to enrolment is malformed");
@@ -338,12 +341,18 @@ int sync_client_enroll(struct local *l, const char *code, char *why, size_t why_
         snprintf(why, why_len, "this ledger belongs to village %s, but the code is for village %s",
                  l->village, village->valuestring);
     } else if (replica_begin(l->replica) == 0) {
-        rc = local_set_village(l, village->valuestring, NULL);
+        rc = local_set_village(l, village->valuestring,
+                               cJSON_IsString(name) ? name->valuestring : NULL);
         rc = rc ? rc : local_set(l, "agent.hub_url", url);
         rc = rc ? rc : local_set(l, "agent.pin", pin);
         rc = rc ? rc : local_set(l, "agent.device", device);
         rc = rc ? rc : local_set(l, "agent.secret", credential->valuestring);
         rc = rc ? rc : local_set_int(l, "agent.enrolled_ms", system_ms());
+        /* The code the hub gave, unique in the village, for case numbers. */
+        if (rc == 0 && cJSON_IsString(device_code) &&
+            rules_device_code_valid(device_code->valuestring)) {
+            rc = local_set(l, "agent.device_code", device_code->valuestring);
+        }
         if (rc == 0 && replica_commit(l->replica) == 0) {
             if (cJSON_IsNumber(time_ms)) {
                 struct sync_client_summary unused;

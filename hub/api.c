@@ -252,6 +252,7 @@ void api_enroll(struct store *store, const uint8_t *body, size_t len, struct api
     if (obj) {
         cJSON_AddStringToObject(obj, "device", d.id);
         cJSON_AddStringToObject(obj, "village", d.village);
+        cJSON_AddStringToObject(obj, "device_code", d.case_code);
         cJSON_AddStringToObject(obj, "secret", secret);
         json_util_add_int(obj, "time", store_now(store));
     }

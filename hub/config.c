@@ -14,6 +14,7 @@
 
 struct load_state {
     struct config *config;
+    int categories_seen; /* the first "category" line replaces the defaults */
     char error[200];
 };
 
@@ -23,6 +24,7 @@ void config_defaults(struct config *config)
     snprintf(config->listen, sizeof config->listen, "127.0.0.1:8443");
     config->enrol_valid_days = 7;
     server_config_default(&config->server);
+    rules_config_default(&config->rules);
     config_finish(config);
 }
 
@@ -45,10 +47,51 @@ static int parse_unsigned(const char *text, unsigned long max, unsigned long *ou
     return 0;
 }
 
+/* A line of [rules]: a number of the rules (rules_config_set()) or a
+ * category "token|中文|English". */
+static int on_rule(struct load_state *st, const char *name, const char *value)
+{
+    struct rules_config *rules = &st->config->rules;
+    if (!strcmp(name, "category")) {
+        char copy[RULES_NAME_MAX + 2 * RULES_LABEL_MAX + 2];
+        char *bar1, *bar2;
+        if (!st->categories_seen) {
+            rules_config_clear_categories(rules);
+            st->categories_seen = 1;
+        }
+        if (strlen(value) >= sizeof copy) {
+            snprintf(st->error, sizeof st->error, "category: too long");
+            return 0;
+        }
+        snprintf(copy, sizeof copy, "%s", value);
+        bar1 = strchr(copy, '|');
+        bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+        if (bar2) {
+            *bar1 = '\0';
+            *bar2 = '\0';
+        }
+        if (!bar2 || rules_config_add_category(rules, copy, bar1 + 1, bar2 + 1) != 0) {
+            snprintf(st->error, sizeof st->error,
+                     "category: expected token|中文|English with a new token of a-z, 0-9 and _");
+            return 0;
+        }
+        return 1;
+    }
+    if (rules_config_set(rules, name, value) != 0) {
+        snprintf(st->error, sizeof st->error,
+                 "unknown rule \"%s\" or value out of range (see packaging/hub.conf)", name);
+        return 0;
+    }
+    return 1;
+}
+
 static int on_value(void *user, const char *section, const char *name, const char *value)
 {
     struct load_state *st = user;
     struct config *c = st->config;
+    if (!strcmp(section, "rules")) {
+        return on_rule(st, name, value);
+    }
     if (strcmp(section, "hub") != 0) {
         snprintf(st->error, sizeof st->error, "unknown section [%s]", section);
         return 0;
@@ -119,7 +162,7 @@ int config_load(struct config *config, const char *path, int required, char *why
         snprintf(why, why_len, "cannot read %s: %s", path, strerror(errno));
         return HUB_E_IO;
     }
-    struct load_state st = {config, ""};
+    struct load_state st = {config, 0, ""};
     int line = ini_parse_file(f, on_value, &st);
     fclose(f);
     if (line != 0) {

@@ -2,14 +2,17 @@
 /*
  * config.h - the hub's configuration file (/etc/hamlet/hub.conf).
  *
- * An INI file read with inih: a [hub] section of key = value lines (every
- * key is listed, with its default, in packaging/hub.conf). The command line
+ * An INI file read with inih: a [hub] section of key = value lines and a
+ * [rules] section of the township's rules (deadlines, follow-up months,
+ * targets, categories; ledger/RULES.md). Every key is listed, with its
+ * default, in packaging/hub.conf. The command line
  * overrides what the file says. Unknown keys and bad values are errors that
  * name the line, so a typo never silently leaves a default in force.
  */
 #ifndef HAMLET_CONFIG_H
 #define HAMLET_CONFIG_H
 
+#include "rules.h"
 #include "server.h"
 
 #include <stddef.h>
@@ -24,6 +27,7 @@ struct config {
     char key[512];
     unsigned enrol_valid_days;
     struct server_config server; /* limits; its strings point into this struct */
+    struct rules_config rules;   /* [rules]: the township's numbers and categories */
 };
 
 /* config_defaults(config): the built-in defaults (no database, listening on

@@ -9,6 +9,9 @@
 #include "devices.h"
 #include "hlc.h"
 #include "hub_error.h"
+#include "review.h"
+#include "township_rules.h"
+#include "workflow.h"
 #include "server.h"
 #include "store.h"
 #include "sync_error.h"
@@ -40,7 +43,11 @@ static const char usage_text[] =
     "  device list [--village CODE]      list the devices\n"
     "  device revoke ID                  revoke a lost or retired laptop\n"
     "  serve --listen ADDR:PORT --cert FILE --key FILE   run the HTTPS sync server\n"
-    "  export [--village CODE]           the merged ledger as JSON Lines\n"
+    "  export [--village CODE] [--reveal]   the merged ledger as JSON Lines\n"
+    "  case deadline ID YYYY-MM-DD|none [--note TEXT]   the township's deadline on a case\n"
+    "  list overdue|due|followups [--village CODE] [--days N] [--json]   what is due\n"
+    "  report --month YYYY-MM|--year YYYY [--village CODE] [--csv|--json]   the figures\n"
+    "  rules                             the township's rules, as sent to the villages\n"
     "  conflicts list [--village CODE] [--all]   concurrent edits waiting for review\n"
     "  conflicts show ID                 both values of a conflict\n"
     "  conflicts resolve ID (--keep standing|incoming | --value TEXT) [--by NAME]\n"
@@ -245,6 +252,11 @@ static int cmd_village(struct ctx *c, int argc, char **argv)
             return rc;
         }
         rc = store_village_add(s, operand[0], name);
+        /* The village's laptops get the township's rules with their first sync. */
+        if (rc == 0 && (rc = review_publish_rules(s, &c->config.rules, NULL)) != 0) {
+            store_close(s);
+            return fail(1, "cannot record the township's rules: %s", hub_strerror(rc));
+        }
         store_close(s);
         if (rc == HUB_E_EXISTS) {
             return fail(1, "village %s exists already", operand[0]);
@@ -497,6 +509,17 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    int changed = 0;
+    if ((rc = review_publish_rules(s, &c->config.rules, &changed)) != 0) {
+        store_close(s);
+        return fail(1, "cannot record the township's rules: %s", hub_strerror(rc));
+    }
+    if (changed > 0) {
+        fprintf(stderr,
+                "hamlet-hub: the township's rules changed for %d villages; they reach them"
+                " at their next sync\n",
+                changed);
+    }
     struct server *srv;
     char why[300];
     rc = server_start(s, &c->config.server, &srv, why, sizeof why);
@@ -521,35 +544,256 @@ static int write_stdout(void *ctx, const char *data, size_t len)
     return fwrite(data, 1, len, stdout) == len ? 0 : HUB_E_IO;
 }
 
+/* The options of export, list and report. */
+struct view_args {
+    const char *village, *month, *year, *days, *note, *lang;
+    int reveal, csv, json;
+};
+
+static int take_view(void *ctx, int opt, const char *arg)
+{
+    struct view_args *a = ctx;
+    switch (opt) {
+    case 'v':
+        a->village = arg;
+        break;
+    case 'm':
+        a->month = arg;
+        break;
+    case 'y':
+        a->year = arg;
+        break;
+    case 'd':
+        a->days = arg;
+        break;
+    case 'n':
+        a->note = arg;
+        break;
+    case 'L':
+        a->lang = arg;
+        break;
+    case 'r':
+        a->reveal = 1;
+        break;
+    case 'C':
+        a->csv = 1;
+        break;
+    case 'J':
+        a->json = 1;
+        break;
+    default:
+        return -1;
+    }
+    return 0;
+}
+
+static const struct option view_opts[] = {{"village", required_argument, NULL, 'v'},
+                                          {"month", required_argument, NULL, 'm'},
+                                          {"year", required_argument, NULL, 'y'},
+                                          {"days", required_argument, NULL, 'd'},
+                                          {"note", required_argument, NULL, 'n'},
+                                          {"lang", required_argument, NULL, 'L'},
+                                          {"reveal", no_argument, NULL, 'r'},
+                                          {"csv", no_argument, NULL, 'C'},
+                                          {"json", no_argument, NULL, 'J'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+
+/* The language of the words shown: --lang, else the locale's. */
+static const char *view_lang(const char *given)
+{
+    static const char *const vars[] = {"HAMLET_LANG", "LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; !given && i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        given = v && v[0] ? v : NULL;
+    }
+    return given && !strncmp(given, "zh", 2) ? "zh" : "en";
+}
+
 static int cmd_export(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet-hub export [--village CODE]\n"
+        "usage: hamlet-hub export [--village CODE] [--reveal]\n"
         "The merged ledger (of one village, or all) as JSON Lines on stdout, in the\n"
         "shape of the reference data with ids: byte for byte what a device of that\n"
-        "village exports when it holds the same changes.\n";
-    static const struct option opts[] = {{"village", required_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *village = NULL;
-    int first = sub_options(argc, argv, help, opts, take_string, &village);
+        "village exports when it holds the same changes. Phone and identity-card\n"
+        "numbers are masked unless --reveal is given; a reveal is recorded as an\n"
+        "event in each village's ledger.\n";
+    struct view_args a = {0};
+    int first = sub_options(argc, argv, help, view_opts, take_view, &a);
     if (first < 0) {
         return first == -1 ? 0 : EXIT_USAGE;
     }
-    if (first != argc) {
-        return fail(EXIT_USAGE, "export takes no operands");
+    if (first != argc || a.month || a.year || a.days || a.note || a.csv || a.json) {
+        return fail(EXIT_USAGE, "usage: hamlet-hub export [--village CODE] [--reveal]");
     }
     struct store *s;
     int rc = open_store(c, 0, &s);
     if (rc != 0) {
         return rc;
     }
-    rc = store_export(s, village, write_stdout, NULL);
+    const char *user = getenv("USER");
+    if (a.reveal && (rc = review_reveal(s, a.village, "export", user ? user : "hub")) != 0) {
+        store_close(s);
+        return fail(1, "cannot record the reveal: %s", hub_strerror(rc));
+    }
+    rc = store_export(s, a.village, a.reveal ? 0 : LEDGER_IO_MASK, write_stdout, NULL);
     store_close(s);
     if (rc == 0 && fflush(stdout) != 0) {
         rc = HUB_E_IO;
     }
     return rc == 0 ? 0 : fail(1, "export failed: %s", hub_strerror(rc));
+}
+
+/* ---- the rules: deadlines, lists, report ---- */
+
+static int cmd_case(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub case deadline ID YYYY-MM-DD|none [--note TEXT]\n"
+        "Set the township's deadline on a case (督办期限), or lift it with 'none'. It wins\n"
+        "over the statutory deadline, is recorded as an event of the case, and reaches\n"
+        "the village at its next sync, where it shows in 'hamlet list overdue'.\n";
+    struct view_args a = {0};
+    if (argc < 2 || strcmp(argv[1], "deadline") != 0) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            fputs(help, stdout);
+            return 0;
+        }
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    int first = sub_options(argc - 1, argv + 1, help, view_opts, take_view, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    char **operand = argv + 1 + first;
+    struct rules_date date = RULES_DATE_NONE;
+    if (argc - 1 - first != 2 ||
+        (strcmp(operand[1], "none") && rules_date_parse(operand[1], &date) != 0)) {
+        return fail(EXIT_USAGE, "usage: hamlet-hub case deadline ID YYYY-MM-DD|none [--note TEXT]");
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    char why[WORKFLOW_WHY];
+    rc = review_deadline(s, &c->config.rules, operand[0], date, a.note, why, sizeof why);
+    store_close(s);
+    if (rc != 0) {
+        return fail(1, "%s", why);
+    }
+    printf("saved; the village sees it after its next sync\n");
+    return 0;
+}
+
+static int cmd_list(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub list overdue|due|followups [--village CODE] [--days N] [--json]\n"
+        "                       [--lang zh|en]\n"
+        "What is due, by the township's rules, as of today (China time), for one\n"
+        "village or all: overdue cases, deadlines in the next N days (default 7), or\n"
+        "follow-up visits owed (within N days when --days is given).\n";
+    struct view_args a = {0};
+    int first = sub_options(argc, argv, help, view_opts, take_view, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    enum casefile_list which;
+    const char *name = first < argc ? argv[first] : "";
+    if (argc - first != 1 || a.month || a.year || a.reveal || a.csv) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(name, "overdue")) {
+        which = CASEFILE_OVERDUE;
+    } else if (!strcmp(name, "due")) {
+        which = CASEFILE_DUE_SOON;
+    } else if (!strcmp(name, "followups")) {
+        which = CASEFILE_FOLLOWUPS;
+    } else {
+        return fail(EXIT_USAGE, "unknown list \"%s\" (overdue, due, followups)", name);
+    }
+    char *end = NULL;
+    long days = which == CASEFILE_DUE_SOON ? 7 : -1;
+    if (a.days) {
+        errno = 0;
+        days = strtol(a.days, &end, 10);
+        if (errno || !a.days[0] || *end || days < 0 || days > 3650) {
+            return fail(EXIT_USAGE, "--days: a number of days from 0 to 3650");
+        }
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = review_list(s, &c->config.rules, which, a.village, (int)days, a.json, view_lang(a.lang),
+                     write_stdout, NULL);
+    store_close(s);
+    return rc == 0 ? 0 : fail(1, "cannot make the list: %s", hub_strerror(rc));
+}
+
+static int cmd_report(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub report --month YYYY-MM|--year YYYY [--village CODE]\n"
+        "                         [--csv|--json] [--lang zh|en]\n"
+        "The township's figures: cases received by kind, channel and category,\n"
+        "concluded, the mediation participation, success and satisfaction rates beside\n"
+        "their targets, overdue cases, follow-ups due and done; per village and in\n"
+        "total. ledger/RULES.md defines every figure.\n";
+    struct view_args a = {0};
+    int first = sub_options(argc, argv, help, view_opts, take_view, &a);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (first != argc || !a.month == !a.year || (a.csv && a.json) || a.reveal || a.days) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *given = a.month ? a.month : a.year;
+    struct rules_period period;
+    if (rules_period_parse(given, &period) != 0 || strlen(given) != (a.month ? 7u : 4u)) {
+        return fail(EXIT_USAGE, a.month ? "--month: expected YYYY-MM" : "--year: expected YYYY");
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = review_report(s, &c->config.rules, &period, a.village,
+                       a.csv    ? REVIEW_CSV
+                       : a.json ? REVIEW_JSON
+                                : REVIEW_TABLE,
+                       view_lang(a.lang), write_stdout, NULL);
+    store_close(s);
+    if (rc == HUB_E_NOT_FOUND) {
+        return fail(1, "no village %s", a.village);
+    }
+    return rc == 0 ? 0 : fail(1, "cannot make the report: %s", hub_strerror(rc));
+}
+
+static int cmd_rules(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] = "usage: hamlet-hub rules\n"
+                               "The township's rules ([rules] of the configuration file, or the\n"
+                               "defaults), in the form the villages receive them.\n";
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (argc != 1) {
+        return fail(EXIT_USAGE, "usage: hamlet-hub rules");
+    }
+    char text[TOWNSHIP_RULES_MAX_TEXT];
+    if (township_rules_format(&c->config.rules, text, sizeof text) != 0) {
+        return fail(1, "the township's rules are out of range");
+    }
+    fputs(text, stdout);
+    return 0;
 }
 
 /* ---- conflicts ---- */
@@ -797,9 +1041,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(struct ctx *, int, char **);
-    } commands[] = {{"init", cmd_init},           {"cert", cmd_cert},      {"village", cmd_village},
-                    {"device", cmd_device},       {"serve", cmd_serve},    {"export", cmd_export},
-                    {"conflicts", cmd_conflicts}, {"history", cmd_history}};
+    } commands[] = {
+        {"init", cmd_init},           {"cert", cmd_cert},       {"village", cmd_village},
+        {"device", cmd_device},       {"serve", cmd_serve},     {"export", cmd_export},
+        {"conflicts", cmd_conflicts}, {"history", cmd_history}, {"case", cmd_case},
+        {"list", cmd_list},           {"report", cmd_report},   {"rules", cmd_rules}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(command, commands[i].name)) {
             return commands[i].run(&c, sub_argc, sub_argv);

@@ -10,6 +10,7 @@
 #include "devices.h"
 #include "hlc.h"
 #include "hub_error.h"
+#include "rules.h"
 #include "ledger_io.h"
 #include "ledger_schema.h"
 #include "sync_error.h"
@@ -171,7 +172,8 @@ int store_village_list(struct store *s,
 static const char device_columns[] =
     "id, village, coalesce(label, ''), status, coalesce(node, 0), created_ms,"
     " coalesce(enrolled_ms, 0), coalesce(revoked_ms, 0), coalesce(last_sync_ms, 0),"
-    " coalesce(clock_offset_ms, 0), syncs, bytes_in, bytes_out, coalesce(last_result, '')";
+    " coalesce(clock_offset_ms, 0), syncs, bytes_in, bytes_out, coalesce(last_result, ''),"
+    " coalesce(case_code, '')";
 
 static void read_device(sqlite3_stmt *st, struct store_device *d)
 {
@@ -190,6 +192,7 @@ static void read_device(sqlite3_stmt *st, struct store_device *d)
     d->bytes_in = sqlite3_column_int64(st, 11);
     d->bytes_out = sqlite3_column_int64(st, 12);
     copy_text(d->last_result, sizeof d->last_result, st, 13);
+    copy_text(d->case_code, sizeof d->case_code, st, 14);
 }
 
 /* Load a device with its stored hashes; HUB_E_AUTH when unknown. */
@@ -211,14 +214,14 @@ static int load_device(struct store *s, const char *id, struct store_device *d,
     int rc = HUB_E_AUTH;
     if (sqlite3_step(st) == SQLITE_ROW) {
         read_device(st, d);
-        *has_enroll = sqlite3_column_bytes(st, 14) == DEVICES_HASH_LEN;
+        *has_enroll = sqlite3_column_bytes(st, 15) == DEVICES_HASH_LEN;
         if (*has_enroll) {
-            memcpy(enroll_hash, sqlite3_column_blob(st, 14), DEVICES_HASH_LEN);
+            memcpy(enroll_hash, sqlite3_column_blob(st, 15), DEVICES_HASH_LEN);
         }
-        *enroll_expires = sqlite3_column_int64(st, 15);
-        *has_secret = sqlite3_column_bytes(st, 16) == DEVICES_HASH_LEN;
+        *enroll_expires = sqlite3_column_int64(st, 16);
+        *has_secret = sqlite3_column_bytes(st, 17) == DEVICES_HASH_LEN;
         if (*has_secret) {
-            memcpy(secret_hash, sqlite3_column_blob(st, 16), DEVICES_HASH_LEN);
+            memcpy(secret_hash, sqlite3_column_blob(st, 17), DEVICES_HASH_LEN);
         }
         rc = 0;
     }
@@ -270,6 +273,47 @@ int store_device_add(struct store *s, const char *village, const char *label, in
     return rc;
 }
 
+/* The device's code for case numbers: the first of rules_device_code(node,
+ * 0, 1, ...) that no other device of the village holds. Inside the
+ * caller's transaction. */
+static int assign_case_code(struct store *s, const char *id, const char *village, uint64_t node,
+                            char out[RULES_DEVICE_CODE_LEN + 1])
+{
+    sqlite3_stmt *taken = NULL, *set = NULL;
+    int rc = exec_bound(s, "SELECT 1 FROM devices WHERE village = ?1 AND case_code = ?2", &taken);
+    if (rc == 0) {
+        rc = exec_bound(s, "UPDATE devices SET case_code = ?2 WHERE id = ?1", &set);
+    }
+    unsigned attempt = 0;
+    for (; rc == 0 && attempt < 704; attempt++) {
+        rules_device_code(node, attempt, out);
+        sqlite3_reset(taken);
+        sqlite3_bind_text(taken, 1, village, -1, SQLITE_STATIC);
+        sqlite3_bind_text(taken, 2, out, -1, SQLITE_STATIC);
+        int step = sqlite3_step(taken);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = HUB_E_DB;
+        }
+    }
+    if (rc == 0 && attempt == 704) {
+        rc = HUB_E_STATE; /* every code of the village is taken */
+    }
+    if (rc == 0) {
+        sqlite3_bind_text(set, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(set, 2, out, -1, SQLITE_STATIC);
+        rc = sqlite3_step(set) == SQLITE_DONE ? 0 : HUB_E_DB;
+    }
+    sqlite3_finalize(taken);
+    sqlite3_finalize(set);
+    if (rc != 0) {
+        out[0] = '\0';
+    }
+    return rc;
+}
+
 int store_device_enroll(struct store *s, const char *id, const char *code, uint64_t node,
                         char secret[DEVICES_SECRET_LEN], struct store_device *out)
 {
@@ -317,6 +361,9 @@ int store_device_enroll(struct store *s, const char *id, const char *code, uint6
             } else if (sqlite3_changes(s->db) != 1) {
                 rc = HUB_E_USED;
             }
+        }
+        if (rc == 0) {
+            rc = assign_case_code(s, id, out->village, node, out->case_code);
         }
         sqlite3_exec(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
         if (rc == 0) {
@@ -715,11 +762,22 @@ int store_history(struct store *s, const char *table, const char *id,
     return rc;
 }
 
-int store_export(struct store *s, const char *village,
+int store_export(struct store *s, const char *village, unsigned flags,
                  int (*write)(void *ctx, const char *data, size_t len), void *ctx)
 {
     lock(s);
-    int rc = ledger_io_export_jsonl(s->replica, village, write, ctx);
+    int rc = ledger_io_export_jsonl(s->replica, village, flags, write, ctx);
+    unlock(s);
+    return rc;
+}
+
+int store_with_ledger(struct store *s, int (*fn)(struct replica *replica, void *ctx), void *ctx)
+{
+    if (!s || !fn) {
+        return HUB_E_ARG;
+    }
+    lock(s);
+    int rc = fn(s->replica, ctx);
     unlock(s);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "delta.h"
 #include "devices.h"
 #include "replica.h"
+#include "rules.h"
 #include "uuid7.h"
 
 #include <stddef.h>
@@ -33,6 +34,7 @@ struct store_device {
     int64_t created_ms, enrolled_ms, revoked_ms, last_sync_ms, clock_offset_ms;
     int64_t syncs, bytes_in, bytes_out;
     char last_result[64];
+    char case_code[RULES_DEVICE_CODE_LEN + 1]; /* for case numbers; "" until enrolled */
 };
 
 struct store_conflict {
@@ -164,10 +166,21 @@ int store_conflict_resolve(struct store *store, int64_t id, const char *choice, 
 int store_history(struct store *store, const char *table, const char *id,
                   int (*each)(void *ctx, const struct store_history_entry *entry), void *ctx);
 
-/* store_export(store, village, write, ctx): the merged ledger of a village
- * (NULL: all) in the JSON Lines shape of the reference data, byte for byte
- * what a device of that village exports. */
-int store_export(struct store *store, const char *village,
+/* store_export(store, village, flags, write, ctx): the merged ledger of a
+ * village (NULL: all) in the JSON Lines shape of the reference data, byte
+ * for byte what a device of that village exports with the same flags
+ * (LEDGER_IO_MASK: numbers masked). */
+int store_export(struct store *store, const char *village, unsigned flags,
                  int (*write)(void *ctx, const char *data, size_t len), void *ctx);
+
+/* ---- the ledger's rules ---- */
+
+/* store_with_ledger(store, fn, ctx): call fn(replica, ctx) with the merged
+ * ledger, holding the store's lock, and return what fn returned. The
+ * ledger's modules (casefile.h, workflow.h, township_rules.h) read and
+ * write through it; a change made there is an ordinary change of the hub,
+ * sent to the case's village at its next sync. fn must not keep replica. */
+int store_with_ledger(struct store *store, int (*fn)(struct replica *replica, void *ctx),
+                      void *ctx);
 
 #endif

@@ -14,7 +14,9 @@
 
 #include "delta.h"
 #include "json_util.h"
+#include "ledger_schema.h"
 #include "replica.h"
+#include "rules.h"
 #include "schema.h"
 #include "sync_error.h"
 #include "uuid7.h"
@@ -27,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CASE_COLUMNS 16   /* the case fields and the mediator's two */
+#define MAX_CASE_COLUMNS 24   /* the case fields and the mediator's two */
 #define MAX_GENERATIONS  1000 /* derived ids tried for one place in a list */
 #define PREFIX_LEN       32   /* "parties[123]." and the like */
 #define PATH_MAX_LEN     64   /* a prefix and a member name */
@@ -71,19 +73,11 @@ static int stored_equal(const unsigned char *stored, const struct sync_value *v)
     return stored && v->type == SYNC_TEXT && strcmp((const char *)stored, v->s) == 0;
 }
 
-/* The derived id of a party, contact or event without an id of its own:
- * the first 16 bytes of BLAKE2b of "<case id>/<what>/<index>" (with
- * "/<generation>" after it when generation > 0) as a version-8 UUID. */
-static int derive_id(const char *case_id, const char *what, size_t index, unsigned generation,
-                     char out[UUID7_STRLEN + 1])
+int ledger_io_derived_id(const char *seed, char out[UUID7_STRLEN + 1])
 {
-    char seed[128];
-    int n = generation
-                ? snprintf(seed, sizeof seed, "%s/%s/%zu/%u", case_id, what, index, generation)
-                : snprintf(seed, sizeof seed, "%s/%s/%zu", case_id, what, index);
     unsigned char b[16];
-    if (n < 0 || (size_t)n >= sizeof seed ||
-        crypto_generichash(b, sizeof b, (const unsigned char *)seed, (size_t)n, NULL, 0) != 0) {
+    if (!seed || !out ||
+        crypto_generichash(b, sizeof b, (const unsigned char *)seed, strlen(seed), NULL, 0) != 0) {
         return SYNC_E_ARG;
     }
     b[6] = (unsigned char)(0x80 | (b[6] & 0x0f));
@@ -93,6 +87,22 @@ static int derive_id(const char *case_id, const char *what, size_t index, unsign
              b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
              b[15]);
     return 0;
+}
+
+/* The derived id of a party, contact or event without an id of its own:
+ * ledger_io_derived_id() of "<case id>/<what>/<index>" (with
+ * "/<generation>" after it when generation > 0). */
+static int derive_id(const char *case_id, const char *what, size_t index, unsigned generation,
+                     char out[UUID7_STRLEN + 1])
+{
+    char seed[128];
+    int n = generation
+                ? snprintf(seed, sizeof seed, "%s/%s/%zu/%u", case_id, what, index, generation)
+                : snprintf(seed, sizeof seed, "%s/%s/%zu", case_id, what, index);
+    if (n < 0 || (size_t)n >= sizeof seed) {
+        return SYNC_E_ARG;
+    }
+    return ledger_io_derived_id(seed, out);
 }
 
 /* 1 if s is a calendar date written YYYY-MM-DD. */
@@ -163,8 +173,13 @@ struct field_spec {
     const char *column; /* the column it is stored in */
     enum sync_type type;
     int64_t min, max;   /* SYNC_INT: the values accepted */
-    const char *expect; /* SYNC_INT: those values in words */
+    const char *expect; /* SYNC_INT: those values in words; SYNC_TEXT: "date" for YYYY-MM-DD */
 };
+
+#define DATE_FIELD(name)                                                                           \
+    {                                                                                              \
+        name, name, SYNC_TEXT, 0, 0, "date"                                                        \
+    }
 
 static const struct field_spec case_fields[] = {
     {"case_no", "case_no", SYNC_TEXT, 0, 0, NULL},
@@ -179,6 +194,12 @@ static const struct field_spec case_fields[] = {
     {"claims", "claims", SYNC_TEXT, 0, 0, NULL},
     {"received_by", "received_by", SYNC_TEXT, 0, 0, NULL},
     {"outcome", "outcome", SYNC_TEXT, 0, 0, NULL},
+    DATE_FIELD("accepted_on"),
+    DATE_FIELD("concluded_on"),
+    DATE_FIELD("deadline"),
+    {"extension_days", "extension_days", SYNC_INT, 1, 365, "an integer from 1 to 365"},
+    DATE_FIELD("result_notice_on"),
+    {"opinion", "opinion", SYNC_TEXT, 0, 0, NULL},
     {"created_at", "created_at", SYNC_TEXT, 0, 0, NULL},
     {"updated_at", "updated_at", SYNC_TEXT, 0, 0, NULL},
 };
@@ -213,7 +234,7 @@ struct party_in {
 
 struct event_in {
     const char *given_id;
-    struct sync_value date, kind, note;
+    struct sync_value date, kind, note, detail;
 };
 
 /* One case as read from a line; strings are borrowed from the cJSON tree. */
@@ -225,6 +246,7 @@ struct case_in {
     struct sync_value values[MAX_CASE_COLUMNS];
     int has_parties, has_events;
     size_t nparties, nevents;
+    size_t masked; /* masked numbers left out (see drop_masked()) */
     struct party_in *parties;
     struct event_in *events;
 };
@@ -251,6 +273,9 @@ static int read_value(const cJSON *item, const char *path, const struct field_sp
         if (len > max_text) {
             return say(why, why_len, SYNC_E_JSON_STRING,
                        "%s: %zu bytes, longer than the %zu allowed", path, len, max_text);
+        }
+        if (spec->expect && !date_valid(item->valuestring)) {
+            return say(why, why_len, SYNC_E_FIELD_TYPE, "%s: expected a date YYYY-MM-DD", path);
         }
         *out = (struct sync_value){.type = SYNC_TEXT, .s = item->valuestring};
         return 0;
@@ -325,6 +350,27 @@ static int read_mediator(const cJSON *root, size_t max_text, struct case_in *c, 
                        c->columns, c->values, &c->ncolumns, why, why_len);
 }
 
+/* A phone or identity-card number as a masked export shows it
+ * (138****8000) is not the number: it is left out, so that importing a
+ * masked export never overwrites the real number. Returns how many. */
+static size_t drop_masked(struct party_in *p)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < p->ncontact; i++) {
+        const char *column = p->contact_columns[i];
+        const struct sync_value *v = &p->contact_values[i];
+        if ((!strcmp(column, "phone") || !strcmp(column, "id_no")) && v->type == SYNC_TEXT &&
+            strchr(v->s, '*')) {
+            dropped++;
+            continue;
+        }
+        p->contact_columns[kept] = column;
+        p->contact_values[kept++] = *v;
+    }
+    p->ncontact = kept;
+    return dropped;
+}
+
 static int read_parties(const cJSON *root, size_t max_text, struct case_in *c, char *why,
                         size_t why_len)
 {
@@ -364,6 +410,9 @@ static int read_parties(const cJSON *root, size_t max_text, struct case_in *c, c
         if (rc == 0) {
             rc = read_fields(obj, prefix, contact_fields, NCONTACT, max_text, p->contact_columns,
                              p->contact_values, &p->ncontact, why, why_len);
+        }
+        if (rc == 0) {
+            c->masked += drop_masked(p);
         }
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(obj, "role");
         if (rc == 0 && role) {
@@ -443,6 +492,13 @@ static int read_events(const cJSON *root, size_t max_text, struct case_in *c, ch
         snprintf(path, sizeof path, "%snote", prefix);
         e->note = (struct sync_value){.type = SYNC_NULL};
         if (note && (rc = read_value(note, path, &text_field, max_text, &e->note, why, why_len))) {
+            return rc;
+        }
+        const cJSON *detail = cJSON_GetObjectItemCaseSensitive(obj, "detail");
+        snprintf(path, sizeof path, "%sdetail", prefix);
+        e->detail = (struct sync_value){.type = SYNC_NULL};
+        if (detail &&
+            (rc = read_value(detail, path, &text_field, max_text, &e->detail, why, why_len))) {
             return rc;
         }
         c->nevents++;
@@ -775,7 +831,7 @@ static int write_parties(struct importer *im, struct case_in *c)
 static int write_events(struct importer *im, const struct case_in *c)
 {
     int rc = prepare(im, &im->event_get,
-                     "SELECT village, case_id, date, kind, note FROM events WHERE id = ?1");
+                     "SELECT village, case_id, date, kind, note, detail FROM events WHERE id = ?1");
     for (size_t i = 0; rc == 0 && i < c->nevents; i++) {
         const struct event_in *e = &c->events[i];
         char id[UUID7_STRLEN + 1], what[PATH_MAX_LEN];
@@ -799,17 +855,18 @@ static int write_events(struct importer *im, const struct case_in *c)
             } else if (!stored_equal(sqlite3_column_text(st, 1), &case_id) ||
                        !stored_equal(sqlite3_column_text(st, 2), &e->date) ||
                        !stored_equal(sqlite3_column_text(st, 3), &e->kind) ||
-                       !stored_equal(sqlite3_column_text(st, 4), &e->note)) {
+                       !stored_equal(sqlite3_column_text(st, 4), &e->note) ||
+                       !stored_equal(sqlite3_column_text(st, 5), &e->detail)) {
                 rc = say(im->why, im->why_len, SYNC_E_APPEND_ONLY,
                          "%s (%s): differs from the event already recorded; events are never "
                          "edited: record a correction as a new event",
                          what, e->date.s);
             }
         } else if (found == 0) {
-            const char *columns[] = {"case_id", "date", "kind", "note"};
+            const char *columns[] = {"case_id", "date", "kind", "note", "detail"};
             struct sync_value values[] = {
-                {.type = SYNC_TEXT, .s = c->id}, e->date, e->kind, e->note};
-            rc = replica_append(im->r, "events", id, im->part, 4, columns, values);
+                {.type = SYNC_TEXT, .s = c->id}, e->date, e->kind, e->note, e->detail};
+            rc = replica_append(im->r, "events", id, im->part, 5, columns, values);
             if (rc != 0) {
                 rc = write_failed(im, rc, what);
             }
@@ -958,6 +1015,7 @@ int ledger_io_import_line(struct replica *r, const struct ledger_io_village *v, 
         st->unchanged += existed == 1 && changes == 0;
         st->skipped_deleted += existed == 2;
         st->changes += existed == 2 ? 0 : (size_t)changes;
+        st->masked_kept += existed == 2 ? 0 : c.masked;
     }
 done:
     importer_done(&im);
@@ -1070,12 +1128,19 @@ enum {
     C_OUTCOME,
     C_CREATED_AT,
     C_UPDATED_AT,
+    C_ACCEPTED_ON,
+    C_CONCLUDED_ON,
+    C_DEADLINE,
+    C_EXTENSION_DAYS,
+    C_RESULT_NOTICE_ON,
+    C_OPINION,
 };
 
 struct exporter {
     sqlite3_stmt *cases, *parties, *events, *summary;
     ledger_io_write_fn write;
     void *ctx;
+    unsigned flags; /* LEDGER_IO_* */
     struct sbuf line;
 };
 
@@ -1094,12 +1159,13 @@ static int exporter_start(struct replica *r, const char *code, struct exporter *
     static const char cases_sql[] =
         "SELECT id, village, case_no, kind, channel, category, severity, status, level, title,"
         " facts, claims, mediator_id, mediator_name, received_by, outcome, created_at,"
-        " updated_at FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1) ORDER BY id";
+        " updated_at, accepted_on, concluded_on, deadline, extension_days, result_notice_on,"
+        " opinion FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1) ORDER BY id";
     static const char parties_sql[] =
         "SELECT p.id, c.name, p.role, c.phone, c.id_no, c.address FROM case_parties p"
         " LEFT JOIN contacts c ON c.id = p.contact_id AND c.village = p.village"
         " WHERE p.case_id = ?1 AND p.village = ?2 AND p.deleted = 0 ORDER BY p.position, p.id";
-    static const char events_sql[] = "SELECT id, date, kind, note FROM events"
+    static const char events_sql[] = "SELECT id, date, kind, note, detail FROM events"
                                      " WHERE case_id = ?1 AND village = ?2 ORDER BY date, id";
     static const char summary_sql[] =
         "SELECT count(*), max(date) FROM events WHERE case_id = ?1 AND village = ?2";
@@ -1154,9 +1220,9 @@ static int add_column(cJSON *obj, const char *key, sqlite3_stmt *st, int col, in
 }
 
 /* Add an array built from the rows of st, each an object of keys[i] =
- * column i. */
+ * column i; a NULL is written for the first nalways keys, left out after. */
 static int add_rows(cJSON *obj, const char *key, sqlite3_stmt *st, const char *const *keys,
-                    int nkeys)
+                    int nkeys, int nalways)
 {
     cJSON *list = cJSON_AddArrayToObject(obj, key);
     if (!list) {
@@ -1171,7 +1237,7 @@ static int add_rows(cJSON *obj, const char *key, sqlite3_stmt *st, const char *c
             break;
         }
         for (int i = 0; rc == 0 && i < nkeys; i++) {
-            rc = add_column(row, keys[i], st, i, 1);
+            rc = add_column(row, keys[i], st, i, i < nalways);
         }
     }
     if (rc == 0 && step != SQLITE_DONE) {
@@ -1179,6 +1245,31 @@ static int add_rows(cJSON *obj, const char *key, sqlite3_stmt *st, const char *c
     }
     sqlite3_reset(st);
     return rc;
+}
+
+/* Mask the phone and identity-card numbers of the parties in list. */
+static int mask_parties(cJSON *list)
+{
+    cJSON *party;
+    cJSON_ArrayForEach(party, list)
+    {
+        static const char *const keys[] = {"phone", "id_no"};
+        for (size_t k = 0; k < COUNT(keys); k++) {
+            cJSON *item = cJSON_GetObjectItemCaseSensitive(party, keys[k]);
+            char masked[LEDGER_MAX_TEXT + 1];
+            if (!cJSON_IsString(item)) {
+                continue;
+            }
+            int rc = k == 0 ? rules_mask_phone(item->valuestring, masked, sizeof masked)
+                            : rules_mask_id_no(item->valuestring, masked, sizeof masked);
+            cJSON *repl = rc == 0 ? cJSON_CreateString(masked) : NULL;
+            if (!repl || !cJSON_ReplaceItemInObjectCaseSensitive(party, keys[k], repl)) {
+                cJSON_Delete(repl);
+                return SYNC_E_NOMEM;
+            }
+        }
+    }
+    return 0;
 }
 
 static int add_mediator(cJSON *obj, sqlite3_stmt *st)
@@ -1199,7 +1290,7 @@ static int add_mediator(cJSON *obj, sqlite3_stmt *st)
 static int case_json(struct exporter *x, cJSON *obj)
 {
     static const char *const party_keys[] = {"id", "name", "role", "phone", "id_no", "address"};
-    static const char *const event_keys[] = {"id", "date", "kind", "note"};
+    static const char *const event_keys[] = {"id", "date", "kind", "note", "detail"};
     /* The members before "parties": key, column, written when NULL. */
     static const struct {
         const char *key;
@@ -1225,7 +1316,11 @@ static int case_json(struct exporter *x, cJSON *obj)
     }
     if (rc == 0) {
         bind_case(x, x->parties);
-        rc = add_rows(obj, "parties", x->parties, party_keys, (int)COUNT(party_keys));
+        rc = add_rows(obj, "parties", x->parties, party_keys, (int)COUNT(party_keys),
+                      (int)COUNT(party_keys));
+    }
+    if (rc == 0 && (x->flags & LEDGER_IO_MASK)) {
+        rc = mask_parties(cJSON_GetObjectItemCaseSensitive(obj, "parties"));
     }
     if (rc == 0) {
         rc = add_mediator(obj, st);
@@ -1236,6 +1331,21 @@ static int case_json(struct exporter *x, cJSON *obj)
     if (rc == 0) {
         rc = add_column(obj, "outcome", st, C_OUTCOME, 0);
     }
+    /* The workflow's fields, when known (the reference data has none). */
+    static const struct {
+        const char *key;
+        int col;
+    } rules_fields[] = {
+        {"accepted_on", C_ACCEPTED_ON},
+        {"concluded_on", C_CONCLUDED_ON},
+        {"deadline", C_DEADLINE},
+        {"extension_days", C_EXTENSION_DAYS},
+        {"result_notice_on", C_RESULT_NOTICE_ON},
+        {"opinion", C_OPINION},
+    };
+    for (size_t i = 0; rc == 0 && i < COUNT(rules_fields); i++) {
+        rc = add_column(obj, rules_fields[i].key, st, rules_fields[i].col, 0);
+    }
     if (rc == 0) {
         rc = add_column(obj, "created_at", st, C_CREATED_AT, 1);
     }
@@ -1244,7 +1354,7 @@ static int case_json(struct exporter *x, cJSON *obj)
     }
     if (rc == 0) {
         bind_case(x, x->events);
-        rc = add_rows(obj, "events", x->events, event_keys, (int)COUNT(event_keys));
+        rc = add_rows(obj, "events", x->events, event_keys, (int)COUNT(event_keys), 4);
     }
     return rc;
 }
@@ -1350,13 +1460,14 @@ static int csv_row(struct exporter *x)
 }
 
 /* Run row() for every case of the export, after writing head (if any). */
-static int export_cases(struct replica *r, const char *code, ledger_io_write_fn write, void *ctx,
-                        const char *head, int (*row)(struct exporter *))
+static int export_cases(struct replica *r, const char *code, unsigned flags,
+                        ledger_io_write_fn write, void *ctx, const char *head,
+                        int (*row)(struct exporter *))
 {
-    if (!r || !write) {
+    if (!r || !write || (flags & ~(unsigned)LEDGER_IO_MASK)) {
         return SYNC_E_ARG;
     }
-    struct exporter x = {.write = write, .ctx = ctx};
+    struct exporter x = {.write = write, .ctx = ctx, .flags = flags};
     int rc = exporter_start(r, code, &x);
     if (rc != 0) {
         goto fail;
@@ -1382,16 +1493,16 @@ fail:
     return rc;
 }
 
-int ledger_io_export_jsonl(struct replica *r, const char *village_code, ledger_io_write_fn write,
-                           void *ctx)
+int ledger_io_export_jsonl(struct replica *r, const char *village_code, unsigned flags,
+                           ledger_io_write_fn write, void *ctx)
 {
-    return export_cases(r, village_code, write, ctx, NULL, jsonl_row);
+    return export_cases(r, village_code, flags, write, ctx, NULL, jsonl_row);
 }
 
-int ledger_io_export_csv(struct replica *r, const char *village_code, ledger_io_write_fn write,
-                         void *ctx)
+int ledger_io_export_csv(struct replica *r, const char *village_code, unsigned flags,
+                         ledger_io_write_fn write, void *ctx)
 {
     char head[sizeof csv_bom + sizeof csv_header];
     snprintf(head, sizeof head, "%s%s", csv_bom, csv_header);
-    return export_cases(r, village_code, write, ctx, head, csv_row);
+    return export_cases(r, village_code, flags, write, ctx, head, csv_row);
 }

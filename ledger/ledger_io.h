@@ -22,6 +22,8 @@
 #ifndef HAMLET_LEDGER_IO_H
 #define HAMLET_LEDGER_IO_H
 
+#include "uuid7.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -47,6 +49,8 @@ struct ledger_io_stats {
     size_t skipped_other_village; /* cases of another village, left alone */
     size_t skipped_deleted;       /* cases deleted here: a tombstone is final */
     size_t changes;               /* journal entries made */
+    size_t masked_kept;           /* masked numbers (138****8000) not written: the stored
+                                     number, if any, is kept (a masked export re-imported) */
 };
 
 /* The sink of the exports: write(ctx, data, len) gets the output in pieces
@@ -111,32 +115,49 @@ int ledger_io_import_line(struct replica *replica, const struct ledger_io_villag
 int ledger_io_import_file(struct replica *replica, const struct ledger_io_village *village,
                           FILE *in, struct ledger_io_stats *stats, char *why, size_t why_len);
 
-/* ledger_io_export_jsonl(replica, village_code, write, ctx): write one line
- * for every case of partition village_code (NULL: every village) that is
- * not deleted, in order of case id, ending with '\n'. Members in this
- * order: id, village, case_no, kind, channel, category, severity, status,
- * level, title, facts, claims, parties, mediator, received_by, outcome,
- * created_at, updated_at, events. kind, channel, level, received_by and
- * outcome are left out when unknown; the others are always written (null
+/* ledger_io_derived_id(seed, out): a record id that every replica derives
+ * alike from the same seed text: the first 16 bytes of BLAKE2b of seed, as
+ * a version-8 UUID. Used for records without an id of their own (a party or
+ * event of the reference data) and for records there is one of per village.
+ * Returns 0 or SYNC_E_ARG. */
+int ledger_io_derived_id(const char *seed, char out[UUID7_STRLEN + 1]);
+
+/* Flags of the exports. */
+#define LEDGER_IO_MASK 1u /* phone and identity-card numbers masked: 138****8000 */
+
+/* ledger_io_export_jsonl(replica, village_code, flags, write, ctx): write
+ * one line for every case of partition village_code (NULL: every village)
+ * that is not deleted, in order of case id, ending with '\n'. Members in
+ * this order: id, village, case_no, kind, channel, category, severity,
+ * status, level, title, facts, claims, parties, mediator, received_by,
+ * outcome, accepted_on, concluded_on, deadline, extension_days,
+ * result_notice_on, opinion, created_at, updated_at, events. kind, channel,
+ * level, received_by, outcome and the six workflow fields from accepted_on
+ * to opinion are left out when unknown; the others are always written (null
  * when unknown). parties: the case's parties that are not deleted, by
- * position then id, each {id, name, role, phone, id_no, address}; mediator
- * {id, name} or null; events by date then id, each {id, date, kind, note}.
- * Parties and events are those held in the case's own village, so that a
- * device and the hub holding the same changes write the same bytes.
- * Returns 0, the first non-zero value write returned, SYNC_E_ARG,
+ * position then id, each {id, name, role, phone, id_no, address}, the
+ * numbers masked with LEDGER_IO_MASK (rules_mask_phone, rules_mask_id_no);
+ * mediator {id, name} or null; events by date then id, each {id, date,
+ * kind, note} and "detail" when the event has one. Parties and events are
+ * those held in the case's own village, so that a device and the hub
+ * holding the same changes write the same bytes. Importing a masked export
+ * changes no number (ledger_io_stats.masked_kept). Returns 0, the first
+ * non-zero value write returned, SYNC_E_ARG (also for an unknown flag),
  * SYNC_E_NOMEM or SYNC_E_DB. */
-int ledger_io_export_jsonl(struct replica *replica, const char *village_code,
+int ledger_io_export_jsonl(struct replica *replica, const char *village_code, unsigned flags,
                            ledger_io_write_fn write, void *ctx);
 
-/* ledger_io_export_csv(replica, village_code, write, ctx): the same cases
- * as ledger_io_export_jsonl(), as a table for spreadsheets: UTF-8 with a
- * byte-order mark (so that Excel and WPS read the Chinese right), a header
- * row, then one row per case, fields quoted as RFC 4180 says, CRLF line
- * ends. Columns: id, village, case_no, category, severity, status, title,
- * parties (their names joined by "、"), mediator (the name), created_at,
- * updated_at, events (how many), last_event_date. Unknown values are empty
- * fields. Returns as ledger_io_export_jsonl(). */
-int ledger_io_export_csv(struct replica *replica, const char *village_code,
+/* ledger_io_export_csv(replica, village_code, flags, write, ctx): the same
+ * cases as ledger_io_export_jsonl(), as a table for spreadsheets: UTF-8
+ * with a byte-order mark (so that Excel and WPS read the Chinese right), a
+ * header row, then one row per case, fields quoted as RFC 4180 says, CRLF
+ * line ends. Columns: id, village, case_no, category, severity, status,
+ * title, parties (their names joined by "、"), mediator (the name),
+ * created_at, updated_at, events (how many), last_event_date. Unknown
+ * values are empty fields. The table holds no personal numbers, so
+ * LEDGER_IO_MASK changes nothing in it. Returns as
+ * ledger_io_export_jsonl(). */
+int ledger_io_export_csv(struct replica *replica, const char *village_code, unsigned flags,
                          ledger_io_write_fn write, void *ctx);
 
 #endif

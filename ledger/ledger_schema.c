@@ -22,12 +22,29 @@ extern const size_t ledger_migrations_count;
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static const struct schema_column case_columns[] = {
-    LWW("case_no", SYNC_TEXT),     LWW("kind", SYNC_TEXT),        LWW("channel", SYNC_TEXT),
-    LWW("category", SYNC_TEXT),    LWW("severity", SYNC_INT),     LWW("status", SYNC_TEXT),
-    LWW("level", SYNC_INT),        LWW("title", SYNC_TEXT),       LWW("facts", SYNC_TEXT),
-    LWW("claims", SYNC_TEXT),      LWW("mediator_id", SYNC_TEXT), LWW("mediator_name", SYNC_TEXT),
-    LWW("received_by", SYNC_TEXT), LWW("outcome", SYNC_TEXT),     ONCE("created_at", SYNC_TEXT),
+    LWW("case_no", SYNC_TEXT),
+    LWW("kind", SYNC_TEXT),
+    LWW("channel", SYNC_TEXT),
+    LWW("category", SYNC_TEXT),
+    LWW("severity", SYNC_INT),
+    LWW("status", SYNC_TEXT),
+    LWW("level", SYNC_INT),
+    LWW("title", SYNC_TEXT),
+    LWW("facts", SYNC_TEXT),
+    LWW("claims", SYNC_TEXT),
+    LWW("mediator_id", SYNC_TEXT),
+    LWW("mediator_name", SYNC_TEXT),
+    LWW("received_by", SYNC_TEXT),
+    LWW("outcome", SYNC_TEXT),
+    ONCE("created_at", SYNC_TEXT),
     LWW("updated_at", SYNC_TEXT),
+    /* The workflow's dates and answers (migration 0002, RULES.md). */
+    LWW("accepted_on", SYNC_TEXT),
+    LWW("concluded_on", SYNC_TEXT),
+    LWW("deadline", SYNC_TEXT),
+    LWW("extension_days", SYNC_INT),
+    LWW("result_notice_on", SYNC_TEXT),
+    LWW("opinion", SYNC_TEXT),
 };
 
 static const struct schema_column contact_columns[] = {
@@ -45,7 +62,7 @@ static const struct schema_column party_columns[] = {
 /* Appended rows: every column is written once, with the row. */
 static const struct schema_column event_columns[] = {
     ONCE("case_id", SYNC_TEXT), ONCE("date", SYNC_TEXT),        ONCE("kind", SYNC_TEXT),
-    ONCE("note", SYNC_TEXT),    ONCE("recorded_at", SYNC_TEXT),
+    ONCE("note", SYNC_TEXT),    ONCE("recorded_at", SYNC_TEXT), ONCE("detail", SYNC_TEXT),
 };
 
 static const struct schema_column agreement_columns[] = {
@@ -63,12 +80,21 @@ static const struct schema_column agreement_columns[] = {
     LWW("signed_at", SYNC_TEXT),
 };
 
+/* The township's rules as a village's laptop applies them: one record per
+ * village, written by the hub (township_rules.h). */
+static const struct schema_column township_rules_columns[] = {
+    LWW("settings", SYNC_TEXT),
+    LWW("updated_at", SYNC_TEXT),
+};
+
 static const struct schema_table tables[] = {
     {"cases", SCHEMA_RECORD, "village", case_columns, COUNT(case_columns)},
     {"contacts", SCHEMA_RECORD, "village", contact_columns, COUNT(contact_columns)},
     {"case_parties", SCHEMA_RECORD, "village", party_columns, COUNT(party_columns)},
     {"events", SCHEMA_APPEND, "village", event_columns, COUNT(event_columns)},
     {"agreements", SCHEMA_RECORD, "village", agreement_columns, COUNT(agreement_columns)},
+    {"township_rules", SCHEMA_RECORD, "village", township_rules_columns,
+     COUNT(township_rules_columns)},
 };
 
 static const struct schema ledger = {tables, COUNT(tables), LEDGER_MAX_TEXT};

@@ -70,9 +70,10 @@ laptop a2 sync
 
 say "two laptops of 白沙村 change the same case without seeing each other"
 laptop a1 export > "$WORK/a1.jsonl"
-CASE=$(head -n 1 "$WORK/a1.jsonl" | sed 's/^{"id":"\([^"]*\)".*/\1/')
-laptop a1 case set "$CASE" status=mediating
-laptop a2 case set "$CASE" status=referred
+# An accepted case: one laptop takes it into mediation, the other transfers it.
+CASE=$(grep -m 1 '"status":"accepted"' "$WORK/a1.jsonl" | sed 's/^{"id":"\([^"]*\)".*/\1/')
+laptop a1 case status "$CASE" mediating
+laptop a2 case transfer "$CASE" --to court --note "涉及土地权属，移交法庭"
 laptop a1 sync
 laptop a2 sync
 laptop a1 sync
@@ -91,6 +92,15 @@ else
     echo "demo: the laptops and the hub disagree" >&2
     exit 1
 fi
+
+say "the township sets a deadline on a case; the village sees it overdue after a sync"
+LATE=$(grep -m 1 '"status":"mediating"' "$WORK/a1.jsonl" | sed 's/^{"id":"\([^"]*\)".*/\1/')
+hub case deadline "$LATE" "$(date -u -d '8 days ago' +%F)" --note "请尽快调结"
+laptop a1 sync
+laptop a1 list overdue
+
+say "the township's figures for 2024"
+hub report --year 2024 --village 白沙村
 
 say "the conflict, waiting for the township's review"
 hub conflicts list

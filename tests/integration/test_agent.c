@@ -432,21 +432,6 @@ static void case_field(struct agentproc *a, const char *id, const char *field, c
     free(show);
 }
 
-/* Two statuses other than the one a case has now. */
-static void other_statuses(const char *current, const char **one, const char **two)
-{
-    static const char *const all[] = {"accepted", "mediating", "agreement", "failed"};
-    size_t k = 0;
-    const char *picked[2] = {NULL, NULL};
-    for (size_t i = 0; i < 4 && k < 2; i++) {
-        if (strcmp(all[i], current) != 0) {
-            picked[k++] = all[i];
-        }
-    }
-    *one = picked[0];
-    *two = picked[1];
-}
-
 /* The number at the start of the conflict list's line for a case field;
  * -1 if the list has none. */
 static long conflict_id(const char *list, const char *case_id, const char *field)
@@ -548,14 +533,14 @@ static void test_three_laptops(void **state)
     char *contact_a1 = RUN_OK(a1, "contact", "add", "name=柳青", "phone=13900001111");
     contact_a1[strcspn(contact_a1, "\n")] = '\0';
     RUN_QUIET(a1, "case", "delete", ids_a[1]);
-    RUN_QUIET(a2, "case", "set", ids_a[15], "claims=请求重新丈量", "status=mediating");
+    RUN_QUIET(a2, "case", "set", ids_a[15], "claims=请求重新丈量", "outcome=待复核");
     RUN_QUIET(a2, "event", "add", ids_a[7], "--kind", "phone", "--note", "a2 电话回访", "--date",
               "2026-03-02");
     char *new_a2 = RUN_OK(a2, "case", "add", "case_no=（2026）白沙调字第9002号",
                           "title=a2 新登记的债务纠纷", "category=debt");
     new_a2[strcspn(new_a2, "\n")] = '\0';
     RUN_QUIET(a2, "contact", "add", "name=周敏", "address=白沙村5组");
-    RUN_QUIET(b1, "case", "set", ids_b[0], "status=closed", "outcome=双方和解");
+    RUN_QUIET(b1, "case", "set", ids_b[0], "received_by=b1 值班员", "outcome=双方和解");
     RUN_QUIET(b1, "event", "add", ids_b[1], "--kind", "session", "--note", "b1 调解会");
     char *new_b1 = RUN_OK(b1, "case", "add", "title=b1 新登记的邻里纠纷", "category=neighbour");
     new_b1[strcspn(new_b1, "\n")] = '\0';
@@ -585,10 +570,10 @@ static void test_three_laptops(void **state)
 
     printf("  every edit is in the merged ledger, and no village sees the other's\n");
     assert_true(hub_case_has(f, VILLAGE_A, ids_a[0], "severity", "3"));
-    assert_true(hub_case_has(f, VILLAGE_A, ids_a[15], "status", "\"mediating\""));
+    assert_true(hub_case_has(f, VILLAGE_A, ids_a[15], "outcome", "\"待复核\""));
     assert_true(hub_case_has(f, VILLAGE_A, new_a1, "title", "\"a1 新登记的山林纠纷\""));
     assert_true(hub_case_has(f, VILLAGE_A, new_a2, "status", "\"accepted\""));
-    assert_true(hub_case_has(f, VILLAGE_B, ids_b[0], "status", "\"closed\""));
+    assert_true(hub_case_has(f, VILLAGE_B, ids_b[0], "received_by", "\"b1 值班员\""));
     assert_true(hub_case_has(f, VILLAGE_B, new_b1, "severity", "1"));
     char *exp_a = RUN_OK(a2, "export");
     char *exp_b = RUN_OK(b1, "export");
@@ -615,11 +600,13 @@ static void test_three_laptops(void **state)
     }
 
     printf("  a concurrent edit: a2 then a1 change one case's status and title offline\n");
-    const char *case_c = ids_a[6];
+    /* a1's new case is registered on both laptops: the rules let a2 refuse
+     * it and a1 accept it. */
+    const char *case_c = new_a1;
     char current[64];
     case_field(a1, case_c, "status", current, sizeof current);
-    const char *status_a2, *status_a1;
-    other_statuses(current, &status_a2, &status_a1);
+    assert_string_equal(current, "registered");
+    const char *status_a2 = "not_accepted", *status_a1 = "accepted";
     char set_a2[64], set_a1[64];
     snprintf(set_a2, sizeof set_a2, "status=%s", status_a2);
     snprintf(set_a1, sizeof set_a1, "status=%s", status_a1);
@@ -793,16 +780,14 @@ static void sync_until_ok(struct agentproc *a, int tries)
     assert_int_equal(status, 0);
 }
 
-/* Some local edits: a status, a title and an event; the event count is
+/* Some local edits: an outcome, a title and an event; the event count is
  * kept in *events. */
 static void local_edits(struct agentproc *a, char (*ids)[UUID_LEN + 1], size_t nids, int round,
                         int64_t *events)
 {
-    static const char *const statuses[] = {"accepted", "mediating", "agreement",
-                                           "failed",   "referred",  "closed"};
     const char *id = ids[rng_between(0, (long)nids - 1)];
     char status[64], title[128], note[64];
-    snprintf(status, sizeof status, "status=%s", statuses[rng_between(0, 5)]);
+    snprintf(status, sizeof status, "outcome=第%d轮的结果（%ld）", round, rng_between(0, 5));
     snprintf(title, sizeof title, "title=第%d轮修改的标题", round);
     snprintf(note, sizeof note, "第%d轮走访", round);
     RUN_QUIET(a, "case", "set", id, status, title);
@@ -1221,7 +1206,7 @@ static void test_clock(void **state)
     RUN_QUIET(fa, "case", "set", ids[1], "title=f 的标题");
     RUN_QUIET(sl, "case", "set", ids[1], "claims=s 的请求");
     RUN_QUIET(n, "case", "set", ids[2], "title=n 的标题");
-    RUN_QUIET(k, "case", "set", ids[3], "status=mediating");
+    RUN_QUIET(k, "case", "set", ids[3], "outcome=k 的结果");
     for (size_t i = 0; i < 5; i++) {
         char note[128];
         snprintf(note, sizeof note, "%s 记录的走访", all[i]->name);
@@ -1263,7 +1248,7 @@ static void test_clock(void **state)
     assert_true(hub_case_has(f, VILLAGE_A, ids[1], "title", "\"f 的标题\""));
     assert_true(hub_case_has(f, VILLAGE_A, ids[1], "claims", "\"s 的请求\""));
     assert_true(hub_case_has(f, VILLAGE_A, ids[2], "title", "\"n 的标题\""));
-    assert_true(hub_case_has(f, VILLAGE_A, ids[3], "status", "\"mediating\""));
+    assert_true(hub_case_has(f, VILLAGE_A, ids[3], "outcome", "\"k 的结果\""));
     assert_created_on(f, case_f, today_before);
     assert_created_on(f, case_s, today_before);
     for (size_t i = 0; i < 5; i++) {
@@ -1320,6 +1305,256 @@ static void test_clock(void **state)
     free(case_s);
 }
 
+/* The day in China (UTC+8) days from now, as YYYY-MM-DD. */
+static void china_day(int days, char out[16])
+{
+    time_t t = time(NULL) + 8 * 3600 + (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* The libfaketime library, or the test fails saying how to get it. */
+static const char *faketime_lib(void)
+{
+    const char *lib = getenv("FAKETIME_LIB");
+    if (!lib || !lib[0]) {
+        static const char *const places[] = {DEFAULT_FAKETIME, OTHER_FAKETIME};
+        lib = places[access(places[0], R_OK) == 0 ? 0 : 1];
+    }
+    if (access(lib, R_OK) != 0) {
+        fprintf(stderr, "  no libfaketime at %s: apt-get install faketime (or set FAKETIME_LIB)\n",
+                lib);
+        fail();
+    }
+    return lib;
+}
+
+static void test_deadline_travels_down(void **state)
+{
+    struct fixture *f = *state;
+    printf("  checks: a deadline the township sets on a case reaches the village with a sync;"
+           " with the laptop offline when it passes, the village's overdue list shows it\n");
+    const char *lib = faketime_lib();
+    assert_int_equal(hubproc_village_add(f->hub, VILLAGE_A), 0);
+    char code[HUBPROC_CODE_MAX];
+    assert_int_equal(hubproc_device_add(f->hub, VILLAGE_A, code, sizeof code), 0);
+    struct agentproc *t = new_laptop(f, "t");
+    char path[AGENTPROC_PATH_MAX + 64];
+    assert_int_equal(write_cases(f, "cases-200.jsonl", VILLAGE_A, 0, 8, NULL, "deadline.jsonl",
+                                 path, sizeof path),
+                     8);
+    char ids[8][UUID_LEN + 1];
+    assert_int_equal(case_ids(path, ids, 8), 8);
+    RUN_QUIET(t, "init", "--village", VILLAGE_A);
+    RUN_QUIET(t, "import", path);
+    enrol(t, code);
+    sync_ok(t);
+
+    /* A case still being handled: only open cases have deadlines. */
+    static const char *const open[] = {"registered", "accepted", "mediating", "agreement",
+                                       "failed"};
+    const char *id = NULL;
+    char status[64], case_no[128];
+    for (size_t i = 0; i < 8 && !id; i++) {
+        case_field(t, ids[i], "status", status, sizeof status);
+        for (size_t k = 0; k < sizeof open / sizeof open[0]; k++) {
+            id = !strcmp(status, open[k]) ? ids[i] : id;
+        }
+    }
+    assert_non_null(id);
+    case_field(t, id, "case_no", case_no, sizeof case_no);
+    assert_true(case_no[0] != '\0');
+
+    char due[16];
+    china_day(3, due);
+    printf("  the township sets %s on %s (%s, %s)\n", due, case_no, id, status);
+    free(HUB_OK(f, "case", "deadline", id, due, "--note", "督办：三日内调结"));
+    char *out = RUN_OK(t, "list", "overdue");
+    assert_null(strstr(out, case_no)); /* not yet at the village */
+    free(out);
+    sync_ok(t);
+    char field[64];
+    case_field(t, id, "deadline", field, sizeof field);
+    assert_string_equal(field, due);
+    out = RUN_OK(t, "list", "overdue", "--lang", "en");
+    printf("    before the day: %s", out);
+    assert_null(strstr(out, case_no));
+    free(out);
+    out = RUN_OK(t, "list", "due", "--days", "5", "--lang", "en");
+    printf("    due within 5 days: %s", out);
+    assert_non_null(strstr(out, case_no));
+    assert_non_null(strstr(out, "3 days left"));
+    free(out);
+    out = RUN_OK(t, "case", "show", id);
+    assert_non_null(strstr(out, "督办期限"));
+    free(out);
+
+    printf("  the link goes; five days later the deadline has passed\n");
+    assert_int_equal(agentproc_setenv(t, "https_proxy", "http://127.0.0.1:9"), 0);
+    assert_int_equal(agentproc_setenv(t, "HTTPS_PROXY", "http://127.0.0.1:9"), 0);
+    set_clock(t, lib, "+5d");
+    struct agentproc_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_not_equal(RUN_ANY(t, &r, "sync"), 0);
+    printf("    sync offline: %.*s\n", (int)strcspn(r.err, "\n"), r.err);
+    agentproc_result_clear(&r);
+    out = RUN_OK(t, "list", "overdue", "--lang", "en");
+    printf("    overdue: %s", out);
+    assert_non_null(strstr(out, case_no));
+    assert_non_null(strstr(out, "2 days overdue"));
+    assert_non_null(strstr(out, due));
+    free(out);
+    out = RUN_OK(t, "list", "overdue", "--json");
+    assert_non_null(strstr(out, "\"state\":\t\"overdue\""));
+    free(out);
+    /* The hub, on its true clock, has the deadline still ahead. */
+    char *hub = HUB_OK(f, "list", "due", "--days", "5", "--lang", "en");
+    assert_non_null(strstr(hub, case_no));
+    free(hub);
+}
+
+/* The number of lines of text that contain needle. */
+static size_t lines_with(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle)) {
+        n++;
+    }
+    return n;
+}
+
+static void test_case_numbers_and_agreements(void **state)
+{
+    struct fixture *f = *state;
+    printf("  checks: two laptops of a village number new cases apart (device codes from the hub);"
+           " an agreement is shown incomplete, signed only when parts 1-4 are there, then locked;"
+           " it prints as the paper form with numbers masked unless revealed, and the reveal is an"
+           " event\n");
+    assert_int_equal(hubproc_village_add(f->hub, VILLAGE_A), 0);
+    char codes[2][HUBPROC_CODE_MAX];
+    assert_int_equal(hubproc_devices_add(f->hub, VILLAGE_A, 2, codes), 0);
+    struct agentproc *p = new_laptop(f, "p"), *q = new_laptop(f, "q");
+    enrol(p, codes[0]);
+    enrol(q, codes[1]);
+    char *id_p = RUN_OK(p, "case", "add", "title=p 登记的纠纷", "category=land", "severity=2");
+    char *id_q = RUN_OK(q, "case", "add", "title=q 登记的纠纷", "category=debt", "severity=1");
+    id_p[strcspn(id_p, "\n")] = '\0';
+    id_q[strcspn(id_q, "\n")] = '\0';
+    char no_p[128], no_q[128], year[16];
+    case_field(p, id_p, "case_no", no_p, sizeof no_p);
+    case_field(q, id_q, "case_no", no_q, sizeof no_q);
+    china_day(0, year);
+    year[4] = '\0';
+    printf("    p numbered %s, q numbered %s\n", no_p, no_q);
+    char head[64];
+    snprintf(head, sizeof head, "（%s）白沙调字第", year);
+    assert_int_equal(strncmp(no_p, head, strlen(head)), 0);
+    assert_int_equal(strncmp(no_q, head, strlen(head)), 0);
+    assert_non_null(strstr(no_p, "-0001号"));
+    assert_non_null(strstr(no_q, "-0001号"));
+    assert_string_not_equal(no_p, no_q);
+    char *second = RUN_OK(p, "case", "add", "title=p 的第二件");
+    second[strcspn(second, "\n")] = '\0';
+    char no_p2[128];
+    case_field(p, second, "case_no", no_p2, sizeof no_p2);
+    assert_non_null(strstr(no_p2, "-0002号"));
+    free(second);
+    sync_ok(p);
+    sync_ok(q);
+    sync_ok(p);
+
+    printf("  a status the rules refuse, then the steps of a mediation\n");
+    struct agentproc_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(p, &r, "case", "status", id_p, "mediating", "--lang", "en"), 1);
+    assert_non_null(strstr(r.err, "from registered a case can go to: accepted, not_accepted"));
+    agentproc_result_clear(&r);
+    RUN_QUIET(p, "case", "status", id_p, "accepted");
+    RUN_QUIET(p, "case", "status", id_p, "mediating", "--note", "双方同意调解");
+    RUN_QUIET(p, "contact", "add", "name=谭德胜", "phone=17880400833", "id_no=431228197202284460");
+
+    char *agreement = RUN_OK(p, "agreement", "add", id_p, "parties_details=申请人谭德胜",
+                             "facts_and_liability=宅基地边界不清");
+    agreement[strcspn(agreement, "\n")] = '\0';
+    char *out = RUN_OK(p, "agreement", "show", agreement, "--lang", "en");
+    assert_non_null(strstr(out, "incomplete"));
+    assert_non_null(strstr(out, "(3)"));
+    free(out);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(p, &r, "agreement", "sign", agreement), 1);
+    printf("    signing too early: %s", r.err);
+    assert_non_null(strstr(r.err, "incomplete"));
+    agentproc_result_clear(&r);
+    RUN_QUIET(p, "agreement", "set", agreement, "rights_obligations=重新丈量，各退半米",
+              "performance_method=现场立界桩", "performance_place=白沙村3组",
+              "performance_deadline=2026-12-31");
+    RUN_QUIET(p, "agreement", "sign", agreement);
+    char status[64];
+    case_field(p, id_p, "status", status, sizeof status);
+    assert_string_equal(status, "agreement");
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(p, &r, "agreement", "set", agreement, "performance_place=别处"), 1);
+    assert_non_null(strstr(r.err, "supplementary"));
+    agentproc_result_clear(&r);
+    /* A change is a supplementary agreement, signed in its turn: the case
+     * cannot be concluded while one is unsigned. */
+    char *extra = RUN_OK(p, "agreement", "supplement", agreement, "parties_details=申请人谭德胜",
+                         "facts_and_liability=界桩位置有变", "rights_obligations=补充：费用各半",
+                         "performance_method=现金", "performance_place=村委会",
+                         "performance_deadline=2026-12-31");
+    extra[strcspn(extra, "\n")] = '\0';
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(p, &r, "case", "status", id_p, "concluded", "--lang", "en"), 1);
+    assert_non_null(strstr(r.err, "signed"));
+    agentproc_result_clear(&r);
+    RUN_QUIET(p, "agreement", "sign", extra);
+    free(extra);
+
+    char *page = RUN_OK(p, "agreement", "print", agreement);
+    assert_non_null(strstr(page, "人民调解协议书"));
+    assert_non_null(strstr(page, no_p));
+    assert_non_null(strstr(page, "已签署"));
+    free(page);
+    int64_t reveals = 0;
+    assert_int_equal(
+        agentproc_query_int(p, "SELECT count(*) FROM events WHERE kind = 'reveal'", &reveals), 0);
+    assert_int_equal(reveals, 0);
+    char *shown = RUN_OK(p, "case", "show", id_p, "--reveal");
+    free(shown);
+    char *exported = RUN_OK(p, "export");
+    assert_int_equal(lines_with(exported, "17880400833"), 0);
+    free(exported);
+    exported = RUN_OK(p, "export", "--reveal");
+    free(exported);
+    assert_int_equal(
+        agentproc_query_int(p, "SELECT count(*) FROM events WHERE kind = 'reveal'", &reveals), 0);
+    assert_int_equal(reveals, 2);
+
+    printf("  the conclusion, the opinion and the follow-up owed\n");
+    RUN_QUIET(p, "case", "status", id_p, "concluded");
+    RUN_QUIET(p, "case", "opinion", id_p, "basically_satisfied");
+    out = RUN_OK(p, "list", "followups", "--lang", "en");
+    printf("    %s", out);
+    assert_non_null(strstr(out, no_p));
+    free(out);
+    RUN_QUIET(p, "case", "followup", id_p, "--note", "协议已履行，双方满意");
+    out = RUN_OK(p, "list", "followups", "--lang", "en");
+    assert_null(strstr(out, no_p));
+    free(out);
+    sync_ok(p);
+    char month[16];
+    china_day(0, month);
+    month[7] = '\0';
+    char *report = HUB_OK(f, "report", "--month", month, "--json");
+    assert_non_null(strstr(report, "\"satisfaction\""));
+    assert_non_null(strstr(report, "\"num\":\t1"));
+    free(report);
+    free(agreement);
+    free(id_p);
+    free(id_q);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1352,6 +1587,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kills, setup_unlimited, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_pin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_travels_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_numbers_and_agreements, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     hubclient_global_cleanup();

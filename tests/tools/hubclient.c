@@ -626,7 +626,7 @@ int hubclient_export(struct hubclient_device *d, char **out, size_t *out_len)
     struct buffer b = {NULL, 0, 0};
     int rc = append(&b, "", 0);
     if (rc == 0) {
-        rc = ledger_io_export_jsonl(d->replica, d->village, append, &b);
+        rc = ledger_io_export_jsonl(d->replica, d->village, 0, append, &b);
     }
     if (rc != 0) {
         free(b.data);

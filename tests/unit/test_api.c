@@ -194,9 +194,9 @@ static void test_sync_round_trip(void **state)
     assert_int_equal(sync_once(f, &f->a2, NULL), 200);
     assert_int_equal(sync_once(f, &f->b1, NULL), 200);
     struct buffer hub = {.len = 0}, a2 = {.len = 0}, b1 = {.len = 0};
-    assert_int_equal(store_export(f->store, "yangliu", to_buffer, &hub), 0);
-    assert_int_equal(ledger_io_export_jsonl(f->a2.r, "yangliu", to_buffer, &a2), 0);
-    assert_int_equal(ledger_io_export_jsonl(f->b1.r, NULL, to_buffer, &b1), 0);
+    assert_int_equal(store_export(f->store, "yangliu", 0, to_buffer, &hub), 0);
+    assert_int_equal(ledger_io_export_jsonl(f->a2.r, "yangliu", 0, to_buffer, &a2), 0);
+    assert_int_equal(ledger_io_export_jsonl(f->b1.r, NULL, 0, to_buffer, &b1), 0);
     assert_string_equal(hub.data, a2.data);
     assert_non_null(strstr(hub.data, id));
     assert_int_equal(b1.len, 0); /* the other village sees nothing */
@@ -217,7 +217,7 @@ static void test_same_batch_twice_and_gap(void **state)
     }
     free(bytes);
     struct buffer once = {.len = 0};
-    assert_int_equal(store_export(f->store, NULL, to_buffer, &once), 0);
+    assert_int_equal(store_export(f->store, NULL, 0, to_buffer, &once), 0);
     /* Two more changes, sent without the first: a gap. */
     const char *cols[] = {"status"};
     struct sync_value v = {.type = SYNC_TEXT, .s = "accepted"};
@@ -237,7 +237,7 @@ static void test_same_batch_twice_and_gap(void **state)
     delta_free(reply);
     api_response_clear(&out);
     struct buffer after = {.len = 0};
-    assert_int_equal(store_export(f->store, NULL, to_buffer, &after), 0);
+    assert_int_equal(store_export(f->store, NULL, 0, to_buffer, &after), 0);
     assert_string_equal(once.data, after.data);
 }
 
@@ -289,7 +289,7 @@ static void test_other_village_refused(void **state)
     assert_int_equal(reply->refused[0].seq, 2);
     delta_free(reply);
     struct buffer hub = {.len = 0};
-    assert_int_equal(store_export(f->store, NULL, to_buffer, &hub), 0);
+    assert_int_equal(store_export(f->store, NULL, 0, to_buffer, &hub), 0);
     assert_non_null(strstr(hub.data, own));
     assert_null(strstr(hub.data, foreign));
     /* Asking for another village's changes is refused whole. */
@@ -364,7 +364,7 @@ static void test_malformed_bodies(void **state)
     api_response_clear(&out);
     /* Nothing of all that was stored. */
     struct buffer hub = {.len = 0};
-    assert_int_equal(store_export(f->store, NULL, to_buffer, &hub), 0);
+    assert_int_equal(store_export(f->store, NULL, 0, to_buffer, &hub), 0);
     assert_int_equal(hub.len, 0);
 }
 
@@ -454,9 +454,9 @@ static void test_conflict_review(void **state)
     assert_int_equal(sync_once(f, &f->a1, NULL), 200);
     assert_int_equal(sync_once(f, &f->a2, NULL), 200);
     struct buffer hub = {.len = 0}, a1 = {.len = 0}, a2 = {.len = 0};
-    assert_int_equal(store_export(f->store, "yangliu", to_buffer, &hub), 0);
-    assert_int_equal(ledger_io_export_jsonl(f->a1.r, "yangliu", to_buffer, &a1), 0);
-    assert_int_equal(ledger_io_export_jsonl(f->a2.r, "yangliu", to_buffer, &a2), 0);
+    assert_int_equal(store_export(f->store, "yangliu", 0, to_buffer, &hub), 0);
+    assert_int_equal(ledger_io_export_jsonl(f->a1.r, "yangliu", 0, to_buffer, &a1), 0);
+    assert_int_equal(ledger_io_export_jsonl(f->a2.r, "yangliu", 0, to_buffer, &a2), 0);
     assert_string_equal(hub.data, a1.data);
     assert_string_equal(hub.data, a2.data);
     assert_non_null(strstr(hub.data, "\"status\":\"mediating\""));

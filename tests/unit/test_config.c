@@ -117,12 +117,83 @@ static void test_mistakes_name_the_line(void **state)
     }
 }
 
+static void test_rules(void **state)
+{
+    (void)state;
+    write_conf("[rules]\n"
+               "accept_days = 10\n"
+               "followup_months_3 = 12\n"
+               "target_satisfaction = 96.5\n"
+               "category = land|土地纠纷|land\n"
+               "category = water|用水纠纷|water\n");
+    struct config c;
+    config_defaults(&c);
+    assert_int_equal(c.rules.accept_days, 15);
+    assert_int_equal(c.rules.ncategories, 12);
+    char why[200];
+    assert_int_equal(config_load(&c, path, 1, why, sizeof why), 0);
+    assert_int_equal(c.rules.accept_days, 10);
+    assert_int_equal(c.rules.conclude_days, 60);
+    assert_int_equal(c.rules.followup_months[2], 12);
+    assert_int_equal(c.rules.target_satisfaction_bp, 9650);
+    assert_int_equal(c.rules.ncategories, 2);
+    assert_string_equal(c.rules.categories[1].name, "water");
+    assert_string_equal(c.rules.categories[1].zh, "用水纠纷");
+
+    const char *bad[][2] = {
+        {"[rules]\naccept_days = 0\n", ":2: unknown rule \"accept_days\" or value out of range"},
+        {"[rules]\nwarn_days = soon\n", ":2:"},
+        {"[rules]\ndeadline = 3\n", ":2: unknown rule \"deadline\""},
+        {"[rules]\ncategory = land\n", ":2: category"},
+        {"[rules]\ncategory = land|土地|land\ncategory = land|土地|land\n", ":3: category"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_conf(bad[i][0]);
+        config_defaults(&c);
+        why[0] = '\0';
+        assert_int_equal(config_load(&c, path, 1, why, sizeof why), HUB_E_CONFIG);
+        if (!strstr(why, bad[i][1])) {
+            fail_msg("rules %zu: \"%s\" does not say \"%s\"", i, why, bad[i][1]);
+        }
+    }
+}
+
+/* The commented configuration file that ships, with every line of it
+ * uncommented, is a valid configuration. */
+static void test_packaged_file(void **state)
+{
+    (void)state;
+    FILE *in = fopen("packaging/hub.conf", "r");
+    assert_non_null(in);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    char line[512];
+    while (fgets(line, sizeof line, in)) {
+        /* ";key = value" lines are the options; "; words" lines are comments. */
+        fputs(line[0] == ';' && line[1] != ' ' && line[1] != '\n' ? line + 1 : line, out);
+    }
+    fclose(in);
+    fclose(out);
+    struct config c;
+    config_defaults(&c);
+    char why[200] = "";
+    if (config_load(&c, path, 1, why, sizeof why) != 0) {
+        fail_msg("packaging/hub.conf uncommented: %s", why);
+    }
+    struct config d;
+    config_defaults(&d);
+    assert_int_equal(c.rules.ncategories, d.rules.ncategories);
+    assert_memory_equal(&c.rules, &d.rules, sizeof c.rules);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defaults_and_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mistakes_name_the_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packaged_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

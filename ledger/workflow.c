@@ -1,0 +1,742 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workflow.c - each step of a case's work, checked against the rules and
+ * written with its event in one unit of work (workflow.h).
+ */
+#include "workflow.h"
+
+#include "hlc.h"
+#include "replica.h"
+#include "sync_error.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+static int is_zh(const char *lang)
+{
+    return lang && lang[0] == 'z' && lang[1] == 'h';
+}
+
+static int say(struct workflow *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int say(struct workflow *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->why, sizeof w->why, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* An engine error, in words. */
+static int engine_failed(struct workflow *w, int rc)
+{
+    return say(w, rc, "%s",
+               rc == SYNC_E_PARTITION ? "that record belongs to another village"
+                                      : sync_strerror(rc));
+}
+
+/* What the steps need to know of a case. */
+struct current {
+    char village[DELTA_MAX_PART + 1];
+    enum rules_kind kind;
+    enum rules_status status;
+    int level;
+    int extension_days;
+    struct rules_date received, accepted, result_notice;
+};
+
+static int load_case(struct workflow *w, const char *case_id, struct current *c)
+{
+    static const char sql[] = "SELECT village, kind, status, level, extension_days, created_at,"
+                              " accepted_on, result_notice_on FROM cases"
+                              " WHERE id = ?1 AND deleted = 0";
+    memset(c, 0, sizeof *c);
+    sqlite3_stmt *st = NULL;
+    if (!case_id) {
+        return say(w, RULES_E_ARG, "no case given");
+    }
+    if (sqlite3_prepare_v2(replica_db(w->replica), sql, -1, &st, NULL) != SQLITE_OK) {
+        return say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(c->village, sizeof c->village, "%s", t ? (const char *)t : "");
+        if ((t = sqlite3_column_text(st, 1))) {
+            (void)rules_kind_parse((const char *)t, &c->kind);
+        }
+        if ((t = sqlite3_column_text(st, 2))) {
+            (void)rules_status_parse((const char *)t, &c->status);
+        }
+        c->level = sqlite3_column_int(st, 3);
+        c->extension_days = sqlite3_column_int(st, 4);
+        if ((t = sqlite3_column_text(st, 5))) {
+            (void)rules_date_of_rfc3339((const char *)t, &c->received);
+        }
+        if ((t = sqlite3_column_text(st, 6))) {
+            (void)rules_date_parse((const char *)t, &c->accepted);
+        }
+        if ((t = sqlite3_column_text(st, 7))) {
+            (void)rules_date_parse((const char *)t, &c->result_notice);
+        }
+    } else {
+        rc = step == SQLITE_DONE ? say(w, SYNC_E_NOT_FOUND, "no case %s", case_id)
+                                 : say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Append the event of a step (inside the caller's unit of work). */
+static int add_event(struct workflow *w, const char *village, const char *case_id, const char *kind,
+                     struct rules_date date, const char *note, const char *detail,
+                     char out_id[UUID7_STRLEN + 1])
+{
+    char id[UUID7_STRLEN + 1], day[RULES_DATE_LEN + 1];
+    if (rules_date_format(rules_date_valid(date) ? date : w->today, day) != 0) {
+        return say(w, RULES_E_ARG, "no valid date for the event");
+    }
+    if (uuid7_make(hlc_wall(replica_clock(w->replica)), id) != 0) {
+        return say(w, SYNC_E_ARG, "the system gave no random bytes");
+    }
+    const char *columns[] = {"case_id", "date", "kind", "note", "recorded_at", "detail"};
+    struct sync_value values[] = {
+        case_id ? (struct sync_value){.type = SYNC_TEXT, .s = case_id}
+                : (struct sync_value){.type = SYNC_NULL},
+        {.type = SYNC_TEXT, .s = day},
+        {.type = SYNC_TEXT, .s = kind},
+        note && note[0] ? (struct sync_value){.type = SYNC_TEXT, .s = note}
+                        : (struct sync_value){.type = SYNC_NULL},
+        {.type = SYNC_TEXT, .s = w->now},
+        detail ? (struct sync_value){.type = SYNC_TEXT, .s = detail}
+               : (struct sync_value){.type = SYNC_NULL},
+    };
+    int rc = replica_append(w->replica, "events", id, village, COUNT(columns), columns, values);
+    if (rc != 0) {
+        return engine_failed(w, rc);
+    }
+    if (out_id) {
+        memcpy(out_id, id, sizeof id);
+    }
+    return 0;
+}
+
+/* Set fields of the case (inside the unit of work). updated_at is left as
+ * it is: the event records when, and two laptops stepping the same case
+ * must not be flagged for the moment alone. */
+static int put_case(struct workflow *w, const char *case_id, const char *village, size_t n,
+                    const char **columns, const struct sync_value *values)
+{
+    int rc = replica_put(w->replica, "cases", case_id, village, n, columns, values, NULL);
+    return rc == 0 ? 0 : engine_failed(w, rc);
+}
+
+static int begin(struct workflow *w)
+{
+    if (!w || !w->replica || !w->config || !w->now || !rules_date_valid(w->today)) {
+        return w ? say(w, RULES_E_ARG, "the workflow is not set up") : RULES_E_ARG;
+    }
+    w->why[0] = '\0';
+    int rc = replica_begin(w->replica);
+    return rc == 0 ? 0 : engine_failed(w, rc);
+}
+
+/* Commit when rc is 0, else roll back; returns rc or the commit's error. */
+static int end(struct workflow *w, int rc)
+{
+    if (rc != 0) {
+        replica_rollback(w->replica);
+        return rc;
+    }
+    rc = replica_commit(w->replica);
+    return rc == 0 ? 0 : engine_failed(w, rc);
+}
+
+/* The words of a note: "label → label" then the user's note. */
+static void step_note(char *out, size_t len, const char *what, const char *note)
+{
+    snprintf(out, len, "%s%s%s", what, note && note[0] ? "; " : "", note ? note : "");
+}
+
+/* Every agreement of the case is signed: 1, 0, or an error. */
+static int agreements_signed(struct workflow *w, const char *case_id, int *any)
+{
+    static const char sql[] = "SELECT count(*), count(signed_at) FROM agreements"
+                              " WHERE case_id = ?1 AND deleted = 0";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(replica_db(w->replica), sql, -1, &st, NULL) != SQLITE_OK) {
+        return say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    int rc = SYNC_E_DB;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int all = sqlite3_column_int(st, 0), signed_ = sqlite3_column_int(st, 1);
+        *any = all > 0;
+        rc = all == signed_;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The status change itself, inside the unit of work, c already loaded. */
+static int change_status(struct workflow *w, const char *case_id, const struct current *c,
+                         enum rules_status to, const char *kind, const char *detail,
+                         const char *note)
+{
+    enum rules_status from = c->status ? c->status : RULES_STATUS_REGISTERED;
+    int rc = rules_transition_explain(from, to, w->lang, w->why, sizeof w->why);
+    if (rc != 0) {
+        return rc;
+    }
+    if (to == RULES_STATUS_CONCLUDED) {
+        int any = 0, all = agreements_signed(w, case_id, &any);
+        if (all < 0) {
+            return all;
+        }
+        struct rules_conclusion_facts facts = {
+            .kind = c->kind,
+            .result_notice_sent = rules_date_valid(c->result_notice),
+            .agreement_reached = any,
+            .agreement_signed = all,
+        };
+        enum rules_requirement missing[RULES_REQ_COUNT];
+        size_t n = rules_conclusion_missing(&facts, missing);
+        if (n > 0) {
+            int zh = is_zh(w->lang);
+            size_t used = (size_t)snprintf(w->why, sizeof w->why, "%s",
+                                           zh ? "办结前还缺少：" : "before concluding, missing: ");
+            for (size_t i = 0; i < n && used < sizeof w->why; i++) {
+                used += (size_t)snprintf(w->why + used, sizeof w->why - used, "%s%s",
+                                         i ? (zh ? "；" : "; ") : "",
+                                         rules_requirement_label(missing[i], w->lang));
+            }
+            return RULES_E_INCOMPLETE;
+        }
+    }
+    char day[RULES_DATE_LEN + 1], words[WORKFLOW_WHY];
+    (void)rules_date_format(w->today, day);
+    const char *columns[2] = {"status"};
+    struct sync_value values[2] = {{.type = SYNC_TEXT, .s = rules_status_name(to)}};
+    size_t n = 1;
+    if (to == RULES_STATUS_ACCEPTED && !rules_date_valid(c->accepted)) {
+        columns[n] = "accepted_on";
+        values[n++] = (struct sync_value){.type = SYNC_TEXT, .s = day};
+    } else if (to == RULES_STATUS_CONCLUDED) {
+        columns[n] = "concluded_on";
+        values[n++] = (struct sync_value){.type = SYNC_TEXT, .s = day};
+    }
+    if ((rc = put_case(w, case_id, c->village, n, columns, values)) != 0) {
+        return rc;
+    }
+    char move[200];
+    snprintf(move, sizeof move, "%s → %s", rules_status_label(from, "zh"),
+             rules_status_label(to, "zh"));
+    step_note(words, sizeof words, move, note);
+    return add_event(w, c->village, case_id, kind, RULES_DATE_NONE, words,
+                     detail ? detail : rules_status_name(to), NULL);
+}
+
+int workflow_status(struct workflow *w, const char *case_id, enum rules_status to, const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0) {
+        if (to == RULES_STATUS_REFERRED) {
+            rc = say(w, RULES_E_ARG, "%s",
+                     is_zh(w->lang)
+                         ? "转办请用 transfer，并写明转往何处（派出所、法庭、司法所或其他部门）"
+                         : "a transfer says where the case goes: use transfer --to "
+                           "police_station|court|judicial_office|department");
+        } else {
+            rc = change_status(w, case_id, &c, to, "status", NULL, note);
+        }
+    }
+    return end(w, rc);
+}
+
+int workflow_transfer(struct workflow *w, const char *case_id, enum rules_referral_target target,
+                      const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if (!rules_referral_name(target)) {
+        rc = say(w, RULES_E_ARG,
+                 "unknown office: police_station, court, judicial_office or "
+                 "department");
+    } else if ((rc = load_case(w, case_id, &c)) == 0) {
+        char words[WORKFLOW_WHY];
+        snprintf(words, sizeof words, "转%s%s%s", rules_referral_label(target, "zh"),
+                 note && note[0] ? "; " : "", note ? note : "");
+        rc = change_status(w, case_id, &c, RULES_STATUS_REFERRED, "referral",
+                           rules_referral_name(target), words);
+    }
+    return end(w, rc);
+}
+
+int workflow_escalate(struct workflow *w, const char *case_id, int level, const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0) {
+        int from = c.level >= RULES_LEVEL_MIN ? c.level : RULES_LEVEL_MIN;
+        rc = rules_escalation_explain(from, level, w->lang, w->why, sizeof w->why);
+    }
+    if (rc == 0) {
+        const char *columns[] = {"level"};
+        struct sync_value values[] = {{.type = SYNC_INT, .i = level}};
+        rc = put_case(w, case_id, c.village, 1, columns, values);
+    }
+    if (rc == 0) {
+        char what[200], words[WORKFLOW_WHY], detail[8];
+        snprintf(what, sizeof what, "升级至第%d级：%s", level, rules_level_label(level, "zh"));
+        snprintf(detail, sizeof detail, "%d", level);
+        step_note(words, sizeof words, what, note);
+        rc = add_event(w, c.village, case_id, "escalation", RULES_DATE_NONE, words, detail, NULL);
+    }
+    return end(w, rc);
+}
+
+/* A step that sets one field of the case and records an event. */
+static int field_step(struct workflow *w, const char *case_id, const char *column,
+                      struct sync_value value, const char *kind, struct rules_date date,
+                      const char *what, const char *detail, const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0 && column) {
+        rc = put_case(w, case_id, c.village, 1, &column, &value);
+    }
+    if (rc == 0) {
+        char words[WORKFLOW_WHY];
+        step_note(words, sizeof words, what, note);
+        rc = add_event(w, c.village, case_id, kind, date, words, detail, NULL);
+    }
+    return end(w, rc);
+}
+
+/* date, or today when not set, checked not to lie in the future. */
+static int step_date(struct workflow *w, struct rules_date date, char day[RULES_DATE_LEN + 1])
+{
+    struct rules_date d = rules_date_is_set(date) ? date : w->today;
+    if (!rules_date_valid(d)) {
+        return say(w, RULES_E_ARG, "not a valid date");
+    }
+    if (rules_date_cmp(d, w->today) > 0) {
+        return say(w, RULES_E_ARG, "%s",
+                   is_zh(w->lang) ? "日期不能晚于今天" : "the date lies in the future");
+    }
+    return rules_date_format(d, day);
+}
+
+int workflow_result_notice(struct workflow *w, const char *case_id, struct rules_date date,
+                           const char *note)
+{
+    char day[RULES_DATE_LEN + 1];
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = step_date(w, date, day);
+    if (rc != 0) {
+        return rc;
+    }
+    struct rules_date d;
+    (void)rules_date_parse(day, &d);
+    return field_step(w, case_id, "result_notice_on",
+                      (struct sync_value){.type = SYNC_TEXT, .s = day}, "result_notice", d,
+                      "书面告知处理结果", NULL, note);
+}
+
+int workflow_opinion(struct workflow *w, const char *case_id, enum rules_opinion opinion,
+                     const char *note)
+{
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    const char *name = rules_opinion_name(opinion);
+    if (!name) {
+        return say(w, RULES_E_ARG, "an opinion is satisfied, basically_satisfied or not_satisfied");
+    }
+    char what[100];
+    snprintf(what, sizeof what, "当事人意见：%s", rules_opinion_label(opinion, "zh"));
+    return field_step(w, case_id, "opinion", (struct sync_value){.type = SYNC_TEXT, .s = name},
+                      "opinion", RULES_DATE_NONE, what, name, note);
+}
+
+int workflow_followup(struct workflow *w, const char *case_id, struct rules_date date,
+                      const char *note)
+{
+    char day[RULES_DATE_LEN + 1];
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = step_date(w, date, day);
+    if (rc != 0) {
+        return rc;
+    }
+    struct rules_date d;
+    (void)rules_date_parse(day, &d);
+    return field_step(w, case_id, NULL, (struct sync_value){.type = SYNC_NULL}, "followup", d,
+                      "回访", NULL, note);
+}
+
+int workflow_extend(struct workflow *w, const char *case_id, int days, const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) != 0) {
+        return end(w, rc);
+    }
+    struct rules_petition_deadlines d = {0};
+    if (c.kind != RULES_KIND_PETITION) {
+        rc = say(w, RULES_E_ARG, "%s",
+                 is_zh(w->lang) ? "只有信访件可以延期" : "only a petition's deadline is extended");
+    } else if (!rules_status_is_open(c.status ? c.status : RULES_STATUS_REGISTERED)) {
+        rc = say(w, RULES_E_ARG, "the case is no longer open");
+    } else if (rules_petition_deadlines(rules_date_valid(c.received) ? c.received : w->today,
+                                        c.accepted, w->config, &d) != 0) {
+        rc = say(w, RULES_E_ARG, "the case's dates are not valid");
+    } else {
+        d.extension_days = c.extension_days;
+        rc = rules_petition_extend(&d, days, w->config);
+        if (rc == RULES_E_EXTENDED) {
+            say(w, rc,
+                "the deadline was extended once already (%d days); only one extension is "
+                "allowed",
+                c.extension_days);
+        } else if (rc == RULES_E_EXTENSION_TOO_LONG) {
+            say(w, rc, "an extension is at most %d days", w->config->max_extension_days);
+        } else if (rc != 0) {
+            say(w, rc, "an extension is 1 to %d days", w->config->max_extension_days);
+        }
+    }
+    if (rc == 0) {
+        const char *columns[] = {"extension_days"};
+        struct sync_value values[] = {{.type = SYNC_INT, .i = days}};
+        rc = put_case(w, case_id, c.village, 1, columns, values);
+    }
+    if (rc == 0) {
+        char what[100], words[WORKFLOW_WHY], detail[16], due[RULES_DATE_LEN + 1];
+        (void)rules_date_format(d.conclude_due, due);
+        snprintf(what, sizeof what, "延期%d天，办结期限至%s", days, due);
+        snprintf(detail, sizeof detail, "%d", days);
+        step_note(words, sizeof words, what, note);
+        rc = add_event(w, c.village, case_id, "extension", RULES_DATE_NONE, words, detail, NULL);
+    }
+    return end(w, rc);
+}
+
+int workflow_deadline(struct workflow *w, const char *case_id, struct rules_date date,
+                      const char *note)
+{
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    char day[RULES_DATE_LEN + 1] = "", what[100];
+    int set = rules_date_is_set(date);
+    if (set && rules_date_format(date, day) != 0) {
+        return say(w, RULES_E_ARG, "not a valid date");
+    }
+    snprintf(what, sizeof what, set ? "督办期限：%s" : "撤销督办期限%s", day);
+    struct sync_value value = set ? (struct sync_value){.type = SYNC_TEXT, .s = day}
+                                  : (struct sync_value){.type = SYNC_NULL};
+    return field_step(w, case_id, "deadline", value, "deadline", RULES_DATE_NONE, what,
+                      set ? day : "", note);
+}
+
+/* The kinds the steps write: not for workflow_event(). */
+static const char *const step_kinds[] = {"status",   "referral",  "escalation", "result_notice",
+                                         "opinion",  "extension", "deadline",   "reveal",
+                                         "followup", "agreement"};
+
+int workflow_event(struct workflow *w, const char *case_id, const char *kind,
+                   struct rules_date date, const char *note, const char *detail,
+                   char id[UUID7_STRLEN + 1])
+{
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    size_t n = kind ? strlen(kind) : 0;
+    int ok = n > 0 && n <= 32;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = (kind[i] >= 'a' && kind[i] <= 'z') || kind[i] == '_';
+    }
+    if (!ok) {
+        return say(w, RULES_E_ARG,
+                   "an event kind is a word of a-z and _ (visit, phone, session...)");
+    }
+    for (size_t i = 0; i < COUNT(step_kinds); i++) {
+        if (!strcmp(kind, step_kinds[i]) && strcmp(kind, "followup") != 0 &&
+            strcmp(kind, "agreement") != 0) {
+            return say(w, RULES_E_ARG,
+                       "\"%s\" events are recorded by their own command, which also changes the "
+                       "case",
+                       kind);
+        }
+    }
+    if (rules_date_is_set(date) && !rules_date_valid(date)) {
+        return say(w, RULES_E_ARG, "not a valid date");
+    }
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0) {
+        rc = add_event(w, c.village, case_id, kind, date, note, detail, id);
+    }
+    return end(w, rc);
+}
+
+int workflow_reveal(struct workflow *w, const char *village, const char *case_id, const char *what)
+{
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    const char *part = village;
+    if (case_id) {
+        if ((rc = load_case(w, case_id, &c)) == 0) {
+            part = c.village;
+        }
+    } else if (!village || !village[0]) {
+        rc = say(w, RULES_E_ARG, "no village for the reveal");
+    }
+    if (rc == 0) {
+        char words[WORKFLOW_WHY];
+        snprintf(words, sizeof words, "显示完整身份证号和电话：%s（%s）", what ? what : "",
+                 w->who && w->who[0] ? w->who : "unknown");
+        rc = add_event(w, part, case_id, "reveal", RULES_DATE_NONE, words, what, NULL);
+    }
+    return end(w, rc);
+}
+
+/* ---- agreements ---- */
+
+struct agreement_row {
+    char village[DELTA_MAX_PART + 1];
+    char case_id[UUID7_STRLEN + 1];
+    char *text[6]; /* the texts of parts 1-4, malloc'd */
+    int signed_;   /* signed_at set */
+};
+
+static void agreement_row_free(struct agreement_row *a)
+{
+    for (size_t i = 0; i < COUNT(a->text); i++) {
+        free(a->text[i]);
+    }
+}
+
+static int load_agreement(struct workflow *w, const char *id, struct agreement_row *a)
+{
+    static const char sql[] =
+        "SELECT village, case_id, parties_details, facts_and_liability, rights_obligations,"
+        " performance_method, performance_place, performance_deadline, signed_at"
+        " FROM agreements WHERE id = ?1 AND deleted = 0";
+    memset(a, 0, sizeof *a);
+    sqlite3_stmt *st = NULL;
+    if (!id) {
+        return say(w, RULES_E_ARG, "no agreement given");
+    }
+    if (sqlite3_prepare_v2(replica_db(w->replica), sql, -1, &st, NULL) != SQLITE_OK) {
+        return say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(a->village, sizeof a->village, "%s", t ? (const char *)t : "");
+        t = sqlite3_column_text(st, 1);
+        snprintf(a->case_id, sizeof a->case_id, "%s", t ? (const char *)t : "");
+        for (int i = 0; i < 6; i++) {
+            t = sqlite3_column_text(st, 2 + i);
+            if (t && !(a->text[i] = strdup((const char *)t))) {
+                rc = say(w, SYNC_E_NOMEM, "out of memory");
+            }
+        }
+        a->signed_ = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    } else {
+        rc = step == SQLITE_DONE ? say(w, SYNC_E_NOT_FOUND, "no agreement %s", id)
+                                 : say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        agreement_row_free(a);
+    }
+    return rc;
+}
+
+static int locked(struct workflow *w)
+{
+    return say(w, RULES_E_LOCKED, "%s",
+               is_zh(w->lang) ? "协议已签署，不得修改；如需变更，请订立补充协议"
+                              : "the agreement is signed and locked: make a supplementary "
+                                "agreement instead (agreement supplement ID)");
+}
+
+int workflow_agreement_editable(struct workflow *w, const char *agreement_id)
+{
+    if (!w || !w->replica) {
+        return RULES_E_ARG;
+    }
+    struct agreement_row a;
+    int rc = load_agreement(w, agreement_id, &a);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = a.signed_ ? locked(w) : 0;
+    agreement_row_free(&a);
+    return rc;
+}
+
+int workflow_agreement_sign(struct workflow *w, const char *agreement_id)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct agreement_row a;
+    if ((rc = load_agreement(w, agreement_id, &a)) != 0) {
+        return end(w, rc);
+    }
+    struct rules_agreement ra = {
+        .parties_details = a.text[0],
+        .facts_and_liability = a.text[1],
+        .rights_obligations = a.text[2],
+        .performance_method = a.text[3],
+        .performance_place = a.text[4],
+        .performance_deadline = a.text[5],
+        .signed_at = a.signed_ ? "signed" : NULL,
+    };
+    enum rules_agreement_item missing[RULES_AGR_COUNT];
+    size_t n = 0;
+    rc = rules_agreement_sign_check(&ra, missing, &n);
+    if (rc == RULES_E_LOCKED) {
+        locked(w);
+    } else if (rc == RULES_E_INCOMPLETE) {
+        int zh = is_zh(w->lang);
+        size_t used = (size_t)snprintf(w->why, sizeof w->why, "%s",
+                                       zh ? "协议不完整，不能签署，缺少："
+                                          : "incomplete, cannot be signed; missing: ");
+        for (size_t i = 0; i < n && used < sizeof w->why; i++) {
+            used += (size_t)snprintf(w->why + used, sizeof w->why - used, "%s%s",
+                                     i ? (zh ? "；" : "; ") : "",
+                                     rules_agreement_item_label(missing[i], w->lang));
+        }
+    }
+    if (rc == 0) {
+        const char *columns[] = {"parties_signed", "mediator_signed", "sealed", "signed_at"};
+        struct sync_value values[] = {{.type = SYNC_INT, .i = 1},
+                                      {.type = SYNC_INT, .i = 1},
+                                      {.type = SYNC_INT, .i = 1},
+                                      {.type = SYNC_TEXT, .s = w->now}};
+        rc = replica_put(w->replica, "agreements", agreement_id, a.village, COUNT(columns), columns,
+                         values, NULL);
+        if (rc != 0) {
+            engine_failed(w, rc);
+        }
+    }
+    struct current c;
+    if (rc == 0 && a.case_id[0] && (rc = load_case(w, a.case_id, &c)) == 0) {
+        rc = add_event(w, c.village, a.case_id, "agreement", RULES_DATE_NONE, "调解协议已签署",
+                       "signed", NULL);
+        if (rc == 0 && c.status == RULES_STATUS_MEDIATING) {
+            rc = change_status(w, a.case_id, &c, RULES_STATUS_AGREEMENT, "status", NULL, NULL);
+        }
+    }
+    agreement_row_free(&a);
+    return end(w, rc);
+}
+
+/* ---- case numbers ---- */
+
+/* The highest sequence number of this device's numbers of year in the
+ * ledger (0 when none). */
+static int highest_seq(struct workflow *w, const char *village, int year, const char *code,
+                       int *out)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "%%%d%%调字第%s-%%", year, code);
+    static const char sql[] = "SELECT case_no FROM cases WHERE village = ?1 AND case_no LIKE ?2";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(replica_db(w->replica), sql, -1, &st, NULL) != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
+    int step;
+    *out = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rules_case_no no;
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        if (t && rules_case_no_parse((const char *)t, &no) == 0 && no.year == year &&
+            !strcmp(no.device_code, code) && no.seq > *out) {
+            *out = no.seq;
+        }
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : SYNC_E_DB;
+}
+
+int workflow_case_no(struct workflow *w, const char *village, const char *village_name,
+                     const char *device_code, char *buf, size_t len)
+{
+    if (!w || !w->replica || !village || !buf || len == 0 || !rules_date_valid(w->today) ||
+        !rules_device_code_valid(device_code)) {
+        return RULES_E_ARG;
+    }
+    buf[0] = '\0';
+    char short_name[RULES_VILLAGE_SHORT_MAX], key[96];
+    int rc = rules_village_short(village_name && village_name[0] ? village_name : village,
+                                 short_name, sizeof short_name);
+    if (rc != 0) {
+        return say(w, rc, "the village's name cannot go into a case number");
+    }
+    int year = w->today.year, seen = 0;
+    snprintf(key, sizeof key, "ledger.case_seq.%s.%d", device_code, year);
+    if ((rc = replica_begin(w->replica)) != 0) {
+        return engine_failed(w, rc);
+    }
+    rc = highest_seq(w, village, year, device_code, &seen);
+    int64_t last = replica_meta_int(w->replica, key, 0);
+    int64_t next = (last > seen ? last : seen) + 1;
+    if (rc == 0 && next > RULES_SEQ_MAX) {
+        rc = say(w, RULES_E_RANGE,
+                 "this device has made %d case numbers this year, the most there "
+                 "can be",
+                 RULES_SEQ_MAX);
+    }
+    if (rc == 0) {
+        rc = rules_case_no_format(year, short_name, device_code, (int)next, buf, len);
+    }
+    if (rc == 0) {
+        rc = replica_set_meta_int(w->replica, key, next);
+    }
+    return end(w, rc);
+}
