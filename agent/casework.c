@@ -323,6 +323,41 @@ int casework_list(struct local *local, int argc, char **argv)
     return rc == 0 ? 0 : cli_fail(1, "cannot write the list: %s", sync_strerror(rc));
 }
 
+int casework_case_summary(struct local *local, const char *id, const char *lang)
+{
+    struct casefile *cf;
+    struct rules_config config;
+    struct rules_date today;
+    int rc = load_casefile(local, &cf, &config, &today);
+    if (rc != 0) {
+        return rc;
+    }
+    const struct casefile_case *c = casefile_find(cf, id);
+    int zh = !strcmp(lang, "zh");
+    char day[RULES_DATE_LEN + 1];
+    if (c && rules_date_valid(c->due)) {
+        (void)rules_date_format(c->due, day);
+        const char *state = rules_due_state_label(c->due_state, lang);
+        printf(zh ? "期限：%s（%s，%s%lld天）\n" : "due: %s (%s, %s%lld days)\n", day,
+               state ? state : "-",
+               c->due_state == RULES_DUE_OVERDUE ? (zh ? "逾期" : "overdue by ")
+                                                 : (zh ? "还有" : "left: "),
+               (long long)c->due_days);
+    }
+    if (c && rules_date_valid(c->followup_due)) {
+        (void)rules_date_format(c->followup_due, day);
+        const char *state = rules_followup_state_label(c->followup_state, lang);
+        printf(zh ? "回访期限：%s（%s）\n" : "follow-up visit by: %s (%s)\n", day,
+               state ? state : "-");
+    }
+    if (c && c->agreements > 0) {
+        printf(zh ? "调解协议：%d份，已签署%d份\n" : "agreements: %d, %d signed\n", c->agreements,
+               c->agreements_signed);
+    }
+    casefile_free(cf);
+    return 0;
+}
+
 /* ---- report ---- */
 
 int casework_report(struct local *local, int argc, char **argv)

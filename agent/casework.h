@@ -52,6 +52,11 @@ int casework_split_set(int argc, char **argv, const char **status, const char **
  * workflow. Returns 0 or the exit status (the reason printed). */
 int casework_apply_set(struct local *local, const char *id, const char *status, const char *level);
 
+/* casework_case_summary(local, id, lang): what the rules say of a case
+ * today: its deadline and how it stands, its follow-up visit, its
+ * agreements; printed after "case show". Returns 0 or the exit status. */
+int casework_case_summary(struct local *local, const char *id, const char *lang);
+
 /* hamlet list overdue|due|followups [--days N] [--json] [--lang L] */
 int casework_list(struct local *local, int argc, char **argv);
 

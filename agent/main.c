@@ -344,9 +344,10 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         if (reveal && (rc = casework_reveal(&c->local, id, "case show")) != 0) {
             return rc;
         }
-        return records_show_case(&c->local, id, reveal, stdout) == 0
-                   ? 0
-                   : cli_fail(1, "no case %s", id);
+        if (records_show_case(&c->local, id, reveal, stdout) != 0) {
+            return cli_fail(1, "no case %s", id);
+        }
+        return casework_case_summary(&c->local, id, cli_lang(NULL));
     }
     if (!strcmp(sub, "set")) {
         if (argc < 3) {
