@@ -142,7 +142,7 @@ static int read_cases(sqlite3 *db, const char *village, struct casefile *cf)
     if ((rc = prepare(db, sql, village, &st)) != 0) {
         return rc;
     }
-    int step, failed = 0;
+    int step = SQLITE_DONE, failed = 0;
     while (cf->n < n && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct casefile_case *c = &cf->cases[cf->n];
         struct rules_case_facts *f = &cf->facts[cf->n];
@@ -184,8 +184,8 @@ static int read_cases(sqlite3 *db, const char *village, struct casefile *cf)
         c->result_notice = date_col(st, K_RESULT_NOTICE_ON);
         c->extension_days = sqlite3_column_int(st, K_EXTENSION_DAYS);
         /* Without a conclusion day, a concluded case is dated by its last
-         * event, then by its last change (RULES.md); the event pass below
-         * may move it earlier. */
+         * change here; the event pass below puts the day of its last work
+         * event in its place when there is one (RULES.md). */
         if (!rules_date_valid(c->concluded) &&
             (c->status == RULES_STATUS_CONCLUDED || c->status == RULES_STATUS_ARCHIVED)) {
             if ((t = sqlite3_column_text(st, K_UPDATED_AT))) {
@@ -315,8 +315,14 @@ static void settle(struct casefile *cf, size_t i)
         f->mediation_concluded = 1;
     }
     f->mediation_concluded |= f->agreement_reached;
-    if (c->kind == RULES_KIND_PETITION && rules_date_valid(c->received) &&
-        rules_petition_deadlines(c->received, c->accepted, config, &c->petition) == 0 &&
+    /* A paper petition entered late may have been accepted before the day
+     * it was recorded: its periods run from the earlier day. */
+    struct rules_date start = c->received;
+    if (rules_date_valid(c->accepted) && rules_date_cmp(c->accepted, start) < 0) {
+        start = c->accepted;
+    }
+    if (c->kind == RULES_KIND_PETITION && rules_date_valid(start) &&
+        rules_petition_deadlines(start, c->accepted, config, &c->petition) == 0 &&
         c->extension_days > 0) {
         /* An extension longer than the township now allows still counts:
          * it was granted. */
@@ -432,7 +438,8 @@ static int wanted(const struct casefile *cf, size_t i, enum casefile_list which,
 int casefile_select(const struct casefile *cf, enum casefile_list which, const char *village,
                     int days, size_t **out, size_t *nout)
 {
-    if (!cf || !out || !nout || (which == CASEFILE_DUE_SOON && days < 0)) {
+    if (!cf || !out || !nout || (unsigned)which > CASEFILE_FOLLOWUPS ||
+        (which == CASEFILE_DUE_SOON && days < 0)) {
         return RULES_E_ARG;
     }
     *out = NULL;

@@ -1029,7 +1029,10 @@ static int token_ok(const char *name)
 static int label_ok(const char *label)
 {
     size_t n = strnlen(label, RULES_LABEL_MAX);
-    return n > 0 && n < RULES_LABEL_MAX && utf8_text_ok(label, n) && !is_blank(label);
+    /* '|' separates the parts of a category in the township's settings
+     * text (township_rules.h): a label holding one could not travel. */
+    return n > 0 && n < RULES_LABEL_MAX && utf8_text_ok(label, n) && !is_blank(label) &&
+           !memchr(label, '|', n);
 }
 
 int rules_config_check(const struct rules_config *c)

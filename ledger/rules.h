@@ -319,7 +319,8 @@ void rules_config_clear_categories(struct rules_config *config);
 
 /* rules_config_add_category(config, name, zh, en): add a category at the
  * end of the list (the order of the reports). Returns 0, RULES_E_ARG (a bad
- * or repeated token, a label empty or too long) or RULES_E_FULL. */
+ * or repeated token, a label empty, too long or holding '|') or
+ * RULES_E_FULL. */
 int rules_config_add_category(struct rules_config *config, const char *name, const char *zh,
                               const char *en);
 

@@ -117,7 +117,11 @@ int township_rules_parse(const char *text, struct rules_config *out, char *why, 
     }
     size_t total = strlen(text);
     if (total > TOWNSHIP_RULES_MAX_TEXT) {
-        return parse_fail(why, why_len, RULES_E_ARG, 0, "the settings are too long");
+        if (why && why_len) {
+            snprintf(why, why_len, "the settings are longer than %d bytes",
+                     TOWNSHIP_RULES_MAX_TEXT);
+        }
+        return RULES_E_ARG;
     }
     int categories_seen = 0, rc = 0;
     size_t lineno = 0;

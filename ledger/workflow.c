@@ -160,10 +160,17 @@ static int end(struct workflow *w, int rc)
     return rc == 0 ? 0 : engine_failed(w, rc);
 }
 
-/* The words of a note: "label → label" then the user's note. */
-static void step_note(char *out, size_t len, const char *what, const char *note)
+/* The words of a step's event: what, then the user's note. Returns a
+ * malloc'd string for the caller to free, or NULL when out of memory. The
+ * note is never cut: a cut could split a character and is a loss besides. */
+static char *step_note(const char *what, const char *note)
 {
-    snprintf(out, len, "%s%s%s", what, note && note[0] ? "; " : "", note ? note : "");
+    size_t len = strlen(what) + (note ? strlen(note) : 0) + 3;
+    char *out = malloc(len);
+    if (out) {
+        snprintf(out, len, "%s%s%s", what, note && note[0] ? "; " : "", note ? note : "");
+    }
+    return out;
 }
 
 /* Every agreement of the case is signed: 1, 0, or an error. */
@@ -221,7 +228,7 @@ static int change_status(struct workflow *w, const char *case_id, const struct c
             return RULES_E_INCOMPLETE;
         }
     }
-    char day[RULES_DATE_LEN + 1], words[WORKFLOW_WHY];
+    char day[RULES_DATE_LEN + 1];
     (void)rules_date_format(w->today, day);
     const char *columns[2] = {"status"};
     struct sync_value values[2] = {{.type = SYNC_TEXT, .s = rules_status_name(to)}};
@@ -239,9 +246,14 @@ static int change_status(struct workflow *w, const char *case_id, const struct c
     char move[200];
     snprintf(move, sizeof move, "%s → %s", rules_status_label(from, "zh"),
              rules_status_label(to, "zh"));
-    step_note(words, sizeof words, move, note);
-    return add_event(w, c->village, case_id, kind, RULES_DATE_NONE, words,
-                     detail ? detail : rules_status_name(to), NULL);
+    char *words = step_note(move, note);
+    if (!words) {
+        return say(w, SYNC_E_NOMEM, "out of memory");
+    }
+    rc = add_event(w, c->village, case_id, kind, RULES_DATE_NONE, words,
+                   detail ? detail : rules_status_name(to), NULL);
+    free(words);
+    return rc;
 }
 
 int workflow_status(struct workflow *w, const char *case_id, enum rules_status to, const char *note)
@@ -278,11 +290,13 @@ int workflow_transfer(struct workflow *w, const char *case_id, enum rules_referr
                  "unknown office: police_station, court, judicial_office or "
                  "department");
     } else if ((rc = load_case(w, case_id, &c)) == 0) {
-        char words[WORKFLOW_WHY];
-        snprintf(words, sizeof words, "转%s%s%s", rules_referral_label(target, "zh"),
-                 note && note[0] ? "; " : "", note ? note : "");
-        rc = change_status(w, case_id, &c, RULES_STATUS_REFERRED, "referral",
-                           rules_referral_name(target), words);
+        char what[100];
+        snprintf(what, sizeof what, "转%s", rules_referral_label(target, "zh"));
+        char *words = step_note(what, note);
+        rc = words ? change_status(w, case_id, &c, RULES_STATUS_REFERRED, "referral",
+                                   rules_referral_name(target), words)
+                   : say(w, SYNC_E_NOMEM, "out of memory");
+        free(words);
     }
     return end(w, rc);
 }
@@ -304,11 +318,14 @@ int workflow_escalate(struct workflow *w, const char *case_id, int level, const 
         rc = put_case(w, case_id, c.village, 1, columns, values);
     }
     if (rc == 0) {
-        char what[200], words[WORKFLOW_WHY], detail[8];
+        char what[200], detail[8];
         snprintf(what, sizeof what, "升级至第%d级：%s", level, rules_level_label(level, "zh"));
         snprintf(detail, sizeof detail, "%d", level);
-        step_note(words, sizeof words, what, note);
-        rc = add_event(w, c.village, case_id, "escalation", RULES_DATE_NONE, words, detail, NULL);
+        char *words = step_note(what, note);
+        rc = words ? add_event(w, c.village, case_id, "escalation", RULES_DATE_NONE, words, detail,
+                               NULL)
+                   : say(w, SYNC_E_NOMEM, "out of memory");
+        free(words);
     }
     return end(w, rc);
 }
@@ -327,9 +344,10 @@ static int field_step(struct workflow *w, const char *case_id, const char *colum
         rc = put_case(w, case_id, c.village, 1, &column, &value);
     }
     if (rc == 0) {
-        char words[WORKFLOW_WHY];
-        step_note(words, sizeof words, what, note);
-        rc = add_event(w, c.village, case_id, kind, date, words, detail, NULL);
+        char *words = step_note(what, note);
+        rc = words ? add_event(w, c.village, case_id, kind, date, words, detail, NULL)
+                   : say(w, SYNC_E_NOMEM, "out of memory");
+        free(words);
     }
     return end(w, rc);
 }
@@ -438,12 +456,15 @@ int workflow_extend(struct workflow *w, const char *case_id, int days, const cha
         rc = put_case(w, case_id, c.village, 1, columns, values);
     }
     if (rc == 0) {
-        char what[100], words[WORKFLOW_WHY], detail[16], due[RULES_DATE_LEN + 1];
+        char what[100], detail[16], due[RULES_DATE_LEN + 1];
         (void)rules_date_format(d.conclude_due, due);
         snprintf(what, sizeof what, "延期%d天，办结期限至%s", days, due);
         snprintf(detail, sizeof detail, "%d", days);
-        step_note(words, sizeof words, what, note);
-        rc = add_event(w, c.village, case_id, "extension", RULES_DATE_NONE, words, detail, NULL);
+        char *words = step_note(what, note);
+        rc = words ? add_event(w, c.village, case_id, "extension", RULES_DATE_NONE, words, detail,
+                               NULL)
+                   : say(w, SYNC_E_NOMEM, "out of memory");
+        free(words);
     }
     return end(w, rc);
 }
@@ -498,6 +519,12 @@ int workflow_event(struct workflow *w, const char *case_id, const char *kind,
     }
     if (rules_date_is_set(date) && !rules_date_valid(date)) {
         return say(w, RULES_E_ARG, "not a valid date");
+    }
+    /* A visit that has not happened must not count as made. */
+    if (!strcmp(kind, "followup") && rules_date_is_set(date) &&
+        rules_date_cmp(date, w->today) > 0) {
+        return say(w, RULES_E_ARG, "%s",
+                   is_zh(w->lang) ? "日期不能晚于今天" : "the date lies in the future");
     }
     int rc = begin(w);
     if (rc != 0) {
@@ -723,7 +750,9 @@ int workflow_case_no(struct workflow *w, const char *village, const char *villag
     if ((rc = replica_begin(w->replica)) != 0) {
         return engine_failed(w, rc);
     }
-    rc = highest_seq(w, village, year, device_code, &seen);
+    if ((rc = highest_seq(w, village, year, device_code, &seen)) != 0) {
+        say(w, rc, "the ledger could not be read");
+    }
     int64_t last = replica_meta_int(w->replica, key, 0);
     int64_t next = (last > seen ? last : seen) + 1;
     if (rc == 0 && next > RULES_SEQ_MAX) {

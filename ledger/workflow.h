@@ -95,8 +95,9 @@ int workflow_deadline(struct workflow *w, const char *case_id, struct rules_date
 /* workflow_event(w, case_id, kind, date, note, detail, id): record an
  * event as given (date: today when not set); kind is a word of a-z and _.
  * The kinds the functions above write are refused here, so that a status
- * event always goes with its status. The new event's id goes to id (may be
- * NULL). */
+ * event always goes with its status, except "followup" (a visit recorded
+ * with its own words; a future date is refused) and "agreement" (an
+ * agreement made on paper). The new event's id goes to id (may be NULL). */
 int workflow_event(struct workflow *w, const char *case_id, const char *kind,
                    struct rules_date date, const char *note, const char *detail,
                    char id[UUID7_STRLEN + 1]);
@@ -121,7 +122,8 @@ int workflow_agreement_sign(struct workflow *w, const char *agreement_id);
 /* workflow_case_no(w, village, village_name, device_code, buf, len): the
  * next case number this device makes this year: its own counter, kept
  * beside the ledger, and never below a number the device made before that
- * the ledger holds. Returns 0, RULES_E_ARG, RULES_E_SPACE or SYNC_E_DB. */
+ * the ledger holds. Returns 0, RULES_E_ARG, RULES_E_SPACE, RULES_E_RANGE
+ * (the device made RULES_SEQ_MAX numbers this year) or SYNC_E_DB. */
 int workflow_case_no(struct workflow *w, const char *village, const char *village_name,
                      const char *device_code, char *buf, size_t len);
 

@@ -716,6 +716,7 @@ static void test_config(void **state)
     assert_int_equal(rules_config_add_category(&c, "Water2", "水", "w"), RULES_E_ARG);
     assert_int_equal(rules_config_add_category(&c, "2water", "水", "w"), RULES_E_ARG);
     assert_int_equal(rules_config_add_category(&c, "roads", "", "roads"), RULES_E_ARG);
+    assert_int_equal(rules_config_add_category(&c, "roads", "道路", "roads|paths"), RULES_E_ARG);
     assert_int_equal(rules_config_add_category(&c, "roads", "道路", "　"), RULES_E_ARG);
     for (int i = 1; i < RULES_MAX_CATEGORIES; i++) {
         char name[16];
