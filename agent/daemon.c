@@ -26,6 +26,7 @@ void daemon_opts_default(struct daemon_opts *opts)
 {
     opts->debounce_s = 5;
     opts->interval_s = 900;
+    opts->idle_max_s = 14400;
     opts->backoff_min_s = 30;
     opts->backoff_max_s = 1800;
     opts->log = stderr;
@@ -57,6 +58,15 @@ static void say(const struct daemon_opts *o, const char *fmt, ...)
     va_end(ap);
 }
 
+unsigned daemon_next_interval(const struct daemon_opts *o, unsigned current, int moved)
+{
+    unsigned top = o->idle_max_s > o->interval_s ? o->idle_max_s : o->interval_s;
+    if (moved || current < o->interval_s) {
+        return o->interval_s;
+    }
+    return current > top / 2 ? top : current * 2;
+}
+
 /* A delay of base seconds, spread by +-25% at random. */
 static int64_t jittered(int64_t base)
 {
@@ -76,11 +86,14 @@ int daemon_loop(struct local *l, const struct daemon_opts *o)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     stop_requested = 0;
-    say(o, "started for village %s (sync every %u s, and %u s after a change)", l->village,
-        o->interval_s, o->debounce_s);
+    say(o,
+        "started for village %s (sync %u s after a change, then every %u s, up to %u s while"
+        " nothing moves)",
+        l->village, o->debounce_s, o->interval_s, o->idle_max_s);
     int64_t seen_seq = replica_own_seq(l->replica);
     int64_t next = now_s() + 1; /* sync once at start */
     int64_t backoff = 0;
+    unsigned interval = o->interval_s;
     int rc = 0;
     while (!stop_requested) {
         int64_t seq = replica_own_seq(l->replica);
@@ -90,15 +103,17 @@ int daemon_loop(struct local *l, const struct daemon_opts *o)
             if (backoff == 0 && soon < next) {
                 next = soon;
             }
+            interval = o->interval_s;
         }
         if (now_s() >= next) {
             struct sync_client_summary s;
             if (sync_client_run(l, 3, &s) == 0) {
                 backoff = 0;
-                next = now_s() + o->interval_s;
-                say(o, "synced: sent %lld, received %lld, %lld bytes up, %lld down%s",
+                interval = daemon_next_interval(o, interval, s.sent > 0 || s.received > 0);
+                next = now_s() + interval;
+                say(o, "synced: sent %lld, received %lld, %lld bytes up, %lld down; next in %u s%s",
                     (long long)s.sent, (long long)s.received, (long long)s.bytes_up,
-                    (long long)s.bytes_down,
+                    (long long)s.bytes_down, interval,
                     s.clock_off ? "; this laptop's clock is off, Hamlet follows the hub's" : "");
             } else if (s.revoked) {
                 say(o, "stopping: %s", s.error);

@@ -715,22 +715,25 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
 static int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet daemon [--interval S] [--debounce S]\n"
-        "Sync in the background: soon after local changes, every S seconds otherwise\n"
-        "(default 900), and with growing pauses while the hub cannot be reached.\n"
+        "usage: hamlet daemon [--interval S] [--idle-max S] [--debounce S]\n"
+        "Sync in the background: S seconds after a local change (--debounce, default 5),\n"
+        "then every --interval seconds (default 900); while syncs find nothing to send\n"
+        "or receive the interval doubles, up to --idle-max (default 14400), so that a\n"
+        "quiet day costs few bytes. Growing pauses while the hub cannot be reached.\n"
         "Stops cleanly on SIGTERM or Ctrl-C.\n";
     if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
-    static const char *const names[] = {"--interval", "--debounce"};
-    const char *values[2] = {NULL, NULL};
-    if (cli_take_options(argc, argv, names, values, 2, NULL, NULL, 0) != 0) {
-        return cli_fail(EXIT_USAGE, "usage: hamlet daemon [--interval S] [--debounce S]");
+    static const char *const names[] = {"--interval", "--debounce", "--idle-max"};
+    const char *values[3] = {NULL, NULL, NULL};
+    if (cli_take_options(argc, argv, names, values, 3, NULL, NULL, 0) != 0) {
+        return cli_fail(EXIT_USAGE,
+                        "usage: hamlet daemon [--interval S] [--idle-max S] [--debounce S]");
     }
     struct daemon_opts o;
     daemon_opts_default(&o);
-    unsigned *targets[] = {&o.interval_s, &o.debounce_s};
-    for (int i = 0; i < 2; i++) {
+    unsigned *targets[] = {&o.interval_s, &o.debounce_s, &o.idle_max_s};
+    for (int i = 0; i < 3; i++) {
         if (values[i]) {
             char *end;
             errno = 0;
@@ -740,6 +743,12 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
             }
             *targets[i] = (unsigned)v;
         }
+    }
+    if (values[0] && !values[2] && o.idle_max_s < o.interval_s) {
+        o.idle_max_s = o.interval_s;
+    }
+    if (o.idle_max_s < o.interval_s) {
+        return cli_fail(EXIT_USAGE, "--idle-max is at least --interval");
     }
     int rc = open_local(c, 0);
     if (rc != 0) {
