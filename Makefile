@@ -8,6 +8,7 @@
 #   make analyze       cppcheck and clang-tidy
 #   make format-check  clang-format, without changing files (make format fixes)
 #   make deps          install the Debian packages the build and tests need
+#   make bench         Hamlet against a PouchDB baseline (bench/results/latest.md)
 #   make clean
 
 BUILD    ?= build
@@ -63,10 +64,12 @@ TOOL_BIN   := $(foreach p,$(TOOL_PROGS),$(if $(wildcard tests/tools/$(p).c),$(BU
 INTEG_SRC  := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BIN  := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN) $(TOOL_BIN)
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo
+.PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo bench
 
-all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN)
+all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN) $(BENCH_BIN)
 
 # ---- generated sources: SQL migrations embedded as C arrays ----
 $(BUILD)/tools/embed: tools/embed.c
@@ -151,6 +154,17 @@ $(BUILD)/tests/crash: tests/crash/crash.c $(LIBLEDGER) $(LIBSYNC)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
+# ---- benchmarks: figures beside a baseline, never pass or fail ----
+$(BUILD)/bench/%: bench/%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+
+bench: ensure-deps
+	@$(MAKE) --no-print-directory $(HUB_BIN) $(AGENT_BIN) $(BUILD)/tests/slowlink $(BENCH_BIN)
+	@bench/setup
+	@BUILD=$(BUILD) node bench/run.mjs
+
 # check installs what is missing first, then builds and runs in a fresh make
 # so that pkg-config sees the newly installed packages.
 check: ensure-deps
@@ -194,7 +208,7 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(AGENT_SRC) $(wildcard agent/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) tools/embed.c
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(AGENT_SRC) $(wildcard agent/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) $(BENCH_SRC) tools/embed.c
 ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h agent/*.h tests/*.h tests/tools/*.h)
 
 analyze: all
