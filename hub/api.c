@@ -170,7 +170,8 @@ void api_sync(struct store *store, const struct api_limits *limits, const char *
                                          : sync_strerror(rc));
         goto logged;
     }
-    rc = delta_pack(ledger_schema_get(), reply, 6, &out->body, &out->len);
+    /* The village pays for the bytes; the hub has the time. */
+    rc = delta_pack(ledger_schema_get(), reply, 9, &out->body, &out->len);
     if (rc != 0) {
         api_error(out, 500, sync_error_name(rc), "the reply could not be encoded");
         goto logged;
@@ -252,6 +253,7 @@ void api_enroll(struct store *store, const uint8_t *body, size_t len, struct api
     if (obj) {
         cJSON_AddStringToObject(obj, "device", d.id);
         cJSON_AddStringToObject(obj, "village", d.village);
+        cJSON_AddStringToObject(obj, "village_name", d.village_name);
         cJSON_AddStringToObject(obj, "device_code", d.case_code);
         cJSON_AddStringToObject(obj, "secret", secret);
         json_util_add_int(obj, "time", store_now(store));

@@ -173,7 +173,8 @@ static const char device_columns[] =
     "id, village, coalesce(label, ''), status, coalesce(node, 0), created_ms,"
     " coalesce(enrolled_ms, 0), coalesce(revoked_ms, 0), coalesce(last_sync_ms, 0),"
     " coalesce(clock_offset_ms, 0), syncs, bytes_in, bytes_out, coalesce(last_result, ''),"
-    " coalesce(case_code, '')";
+    " coalesce(case_code, ''),"
+    " coalesce((SELECT v.name FROM villages v WHERE v.code = devices.village), '')";
 
 static void read_device(sqlite3_stmt *st, struct store_device *d)
 {
@@ -193,6 +194,7 @@ static void read_device(sqlite3_stmt *st, struct store_device *d)
     d->bytes_out = sqlite3_column_int64(st, 12);
     copy_text(d->last_result, sizeof d->last_result, st, 13);
     copy_text(d->case_code, sizeof d->case_code, st, 14);
+    copy_text(d->village_name, sizeof d->village_name, st, 15);
 }
 
 /* Load a device with its stored hashes; HUB_E_AUTH when unknown. */
@@ -214,14 +216,14 @@ static int load_device(struct store *s, const char *id, struct store_device *d,
     int rc = HUB_E_AUTH;
     if (sqlite3_step(st) == SQLITE_ROW) {
         read_device(st, d);
-        *has_enroll = sqlite3_column_bytes(st, 15) == DEVICES_HASH_LEN;
+        *has_enroll = sqlite3_column_bytes(st, 16) == DEVICES_HASH_LEN;
         if (*has_enroll) {
-            memcpy(enroll_hash, sqlite3_column_blob(st, 15), DEVICES_HASH_LEN);
+            memcpy(enroll_hash, sqlite3_column_blob(st, 16), DEVICES_HASH_LEN);
         }
-        *enroll_expires = sqlite3_column_int64(st, 16);
-        *has_secret = sqlite3_column_bytes(st, 17) == DEVICES_HASH_LEN;
+        *enroll_expires = sqlite3_column_int64(st, 17);
+        *has_secret = sqlite3_column_bytes(st, 18) == DEVICES_HASH_LEN;
         if (*has_secret) {
-            memcpy(secret_hash, sqlite3_column_blob(st, 17), DEVICES_HASH_LEN);
+            memcpy(secret_hash, sqlite3_column_blob(st, 18), DEVICES_HASH_LEN);
         }
         rc = 0;
     }

@@ -35,6 +35,7 @@ struct store_device {
     int64_t syncs, bytes_in, bytes_out;
     char last_result[64];
     char case_code[RULES_DEVICE_CODE_LEN + 1]; /* for case numbers; "" until enrolled */
+    char village_name[128];                    /* as people call the village: 白沙村 */
 };
 
 struct store_conflict {
