@@ -9,6 +9,7 @@
 #include "sync_error.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,9 @@ int local_open(const char *path, int create, struct local *out, char *why, size_
     if (rc != 0) {
         return rc;
     }
+    /* A village's ledger is a few megabytes and an old laptop has little
+     * memory: a 512 KiB page cache (SQLite's default is 2 MiB). */
+    sqlite3_exec(replica_db(out->replica), "PRAGMA cache_size = -512", NULL, NULL, NULL);
     local_get(out, "agent.village", out->village, sizeof out->village);
     local_get(out, "agent.village_name", out->village_name, sizeof out->village_name);
     int64_t offset = local_get_int(out, "agent.clock_offset_ms", 0);
