@@ -264,25 +264,56 @@ int delta_encode(const struct schema *schema, const struct delta *delta, char **
                  cJSON_AddStringToObject(r, "message", delta->refused[i].message);
         }
     }
-    cJSON *changes = ok ? cJSON_AddArrayToObject(root, "changes") : NULL;
-    if (!changes) {
+    /* The changes are printed one at a time after the head, so that a
+     * large delta never exists as one tree of JSON nodes: memory stays the
+     * size of the text (an old laptop's limit, PROTOCOL.md). "changes" is
+     * the last member, so the head prints ending in "[]}". */
+    if (!ok || !cJSON_AddArrayToObject(root, "changes")) {
+        goto fail;
+    }
+    char *head = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    root = NULL;
+    size_t used = head ? strlen(head) : 0;
+    if (!head || used < 3 || strcmp(head + used - 3, "[]}") != 0) {
+        free(head);
+        goto fail;
+    }
+    used -= 2; /* keep "[" */
+    size_t cap = used + 64;
+    char *text = realloc(head, cap);
+    if (!text) {
+        free(head);
         goto fail;
     }
     for (size_t i = 0; i < delta->nchanges; i++) {
         cJSON *c = change_json(schema, &delta->changes[i]);
-        if (!c) {
-            rc = SYNC_E_ARG;
-            goto fail;
+        int bad_change = c == NULL;
+        char *one = c ? cJSON_PrintUnformatted(c) : NULL;
+        cJSON_Delete(c);
+        size_t n = one ? strlen(one) : 0;
+        if (!one || used + n + 3 > cap) {
+            size_t want = cap * 2 > used + n + 3 ? cap * 2 : used + n + 3;
+            char *grown = one ? realloc(text, want) : NULL;
+            if (!grown) {
+                rc = bad_change ? SYNC_E_ARG : SYNC_E_NOMEM;
+                cJSON_free(one);
+                free(text);
+                goto fail;
+            }
+            text = grown;
+            cap = want;
         }
-        cJSON_AddItemToArray(changes, c);
+        if (i > 0) {
+            text[used++] = ',';
+        }
+        memcpy(text + used, one, n);
+        used += n;
+        cJSON_free(one);
     }
-    char *text = cJSON_PrintUnformatted(root);
-    if (!text) {
-        goto fail;
-    }
-    cJSON_Delete(root);
+    memcpy(text + used, "]}", 3);
     *json = text;
-    *len = strlen(text);
+    *len = used + 2;
     return 0;
 fail:
     cJSON_Delete(root);
