@@ -35,6 +35,11 @@ struct stamp {
     int set;
 };
 
+/* A merge writes the fields a change wins in one UPDATE: a statement per
+ * set of columns (a bit per slot), the recent ones kept. */
+#define FIELDS_SET_CACHE 16
+#define FIELDS_MAX_SLOTS 64
+
 /* Statements of one application table, prepared on first use. */
 struct table_stmts {
     sqlite3_stmt *row_get;    /* part, deleted, columns... by id */
@@ -42,6 +47,11 @@ struct table_stmts {
     sqlite3_stmt *append_set; /* all columns, then id */
     sqlite3_stmt *deleted_set;
     sqlite3_stmt **column_set; /* one per column */
+    struct {
+        uint64_t mask; /* 0: unused */
+        sqlite3_stmt *st;
+    } fields_set[FIELDS_SET_CACHE];
+    size_t fields_next; /* the entry to replace next */
 };
 
 struct replica {
@@ -254,6 +264,45 @@ static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **
         return SYNC_E_DB;
     }
     *out = *slot;
+    return 0;
+}
+
+/* "UPDATE t SET a = ?1, b = ?2 ... WHERE id = ?n+1" for the slots of mask,
+ * in slot order. */
+static int fields_set_stmt(struct replica *r, int t, uint64_t mask, sqlite3_stmt **out)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct table_stmts *ts = &r->tables[t];
+    for (size_t i = 0; i < FIELDS_SET_CACHE; i++) {
+        if (ts->fields_set[i].mask == mask && ts->fields_set[i].st) {
+            sqlite3_reset(ts->fields_set[i].st);
+            *out = ts->fields_set[i].st;
+            return 0;
+        }
+    }
+    char sql[SQL_MAX];
+    size_t used = 0, n = 0;
+    int rc = append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
+    for (size_t slot = 0; rc == 0 && slot <= table->ncolumns; slot++) {
+        if (mask & ((uint64_t)1 << slot)) {
+            n++;
+            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", n > 1 ? ", " : "",
+                            slot_name(table, slot), n);
+        }
+    }
+    if (rc == 0) {
+        rc = append_sql(sql, &used, " WHERE id = ?%zu", n + 1);
+    }
+    size_t k = ts->fields_next;
+    sqlite3_finalize(ts->fields_set[k].st);
+    ts->fields_set[k].st = NULL;
+    ts->fields_set[k].mask = 0;
+    if (rc != 0 || stmt(r, &ts->fields_set[k].st, sql) != 0) {
+        return SYNC_E_DB;
+    }
+    ts->fields_set[k].mask = mask;
+    ts->fields_next = (k + 1) % FIELDS_SET_CACHE;
+    *out = ts->fields_set[k].st;
     return 0;
 }
 
@@ -599,6 +648,11 @@ static int merge_fields(struct replica *r, int t, const struct change *c, const 
 {
     const struct schema_table *table = &r->schema->tables[t];
     struct stamp incoming = {c->hlc, c->node, 1};
+    /* The fields this change wins, by slot: written in one UPDATE, since
+     * every UPDATE rewrites the whole row (a case's facts included). */
+    struct sync_value won[FIELDS_MAX_SLOTS];
+    uint64_t mask = 0;
+    int one_update = table->ncolumns < FIELDS_MAX_SLOTS;
     for (size_t i = 0; i < c->nfields; i++) {
         const struct change_field *f = &c->fields[i];
         size_t slot = slot_of(table, f->column);
@@ -624,19 +678,41 @@ static int merge_fields(struct replica *r, int t, const struct change *c, const 
         if (!take) {
             continue;
         }
-        sqlite3_stmt *st;
-        int rc = column_set_stmt(r, t, f->column, &st);
-        if (rc != 0) {
-            return rc;
+        int rc;
+        if (one_update) {
+            won[slot] = value;
+            mask |= (uint64_t)1 << slot;
+        } else {
+            sqlite3_stmt *st;
+            if ((rc = column_set_stmt(r, t, f->column, &st)) != 0) {
+                return rc;
+            }
+            bind_value(st, 1, &value);
+            sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+            if ((rc = step_done(st)) != 0) {
+                return rc;
+            }
         }
-        bind_value(st, 1, &value);
-        sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-        if ((rc = step_done(st)) != 0 ||
-            (rc = cell_put(r, table->name, c->id, slot_name(table, slot), incoming)) != 0) {
+        if ((rc = cell_put(r, table->name, c->id, slot_name(table, slot), incoming)) != 0) {
             return rc;
         }
     }
-    return 0;
+    if (mask == 0) {
+        return 0;
+    }
+    sqlite3_stmt *st;
+    int rc = fields_set_stmt(r, t, mask, &st);
+    if (rc != 0) {
+        return rc;
+    }
+    int at = 0;
+    for (size_t slot = 0; slot <= table->ncolumns; slot++) {
+        if (mask & ((uint64_t)1 << slot)) {
+            bind_value(st, ++at, &won[slot]);
+        }
+    }
+    sqlite3_bind_text(st, at + 1, c->id, -1, SQLITE_STATIC);
+    return step_done(st);
 }
 
 /* Write an appended row, or replace one that an earlier stamp also wrote
@@ -1577,6 +1653,9 @@ void replica_close(struct replica *r)
         finalize_all(own, sizeof own / sizeof own[0]);
         if (ts->column_set) {
             finalize_all(ts->column_set, r->schema->tables[t].ncolumns);
+        }
+        for (size_t k = 0; k < FIELDS_SET_CACHE; k++) {
+            sqlite3_finalize(ts->fields_set[k].st);
         }
         free(ts->column_set);
     }
