@@ -307,7 +307,7 @@ int delta_encode(const struct schema *schema, const struct delta *delta, char **
         if (i > 0) {
             text[used++] = ',';
         }
-        memcpy(text + used, one, n);
+        memcpy(text + used, one, n + 1); /* with its NUL: the text stays a string */
         used += n;
         cJSON_free(one);
     }
