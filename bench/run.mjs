@@ -13,6 +13,7 @@
 //
 // Environment: BUILD (default build), HAMLET_DATA (default ../shared/data),
 // BENCH_SKIP_2G=1 (counting only), BENCH_KEEP=1 (keep the work folder).
+// node bench/run.mjs --render writes latest.md again from latest.json.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -145,8 +146,16 @@ async function measure(link, requests, fn) {
   const t0 = process.hrtime.bigint();
   const extra = (await fn()) || {};
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  await sleep(300); // the last connection's close reaches the stats file
-  const after = link.counts();
+  // The link writes its counts when a connection closes, which on the
+  // emulated link comes a round trip or more after the client is done:
+  // wait until they stop changing.
+  let after = link.counts();
+  for (let still = 0; still < 3;) {
+    await sleep(400);
+    const now = link.counts();
+    still = JSON.stringify(now) === JSON.stringify(after) ? still + 1 : 0;
+    after = now;
+  }
   const out = {
     requests: requests() - r0,
     connections: after.connections - before.connections,
@@ -424,8 +433,9 @@ async function hamletMemory(certDir) {
 
 class Pouch {
   async start(certDir) {
-    this.dir = path.join(work, 'pouch');
-    fs.mkdirSync(this.dir, { recursive: true });
+    // A folder of its own each time: a port file left by the last server
+    // must not be taken for this one's.
+    this.dir = fs.mkdtempSync(path.join(work, 'pouch-'));
     const portFile = path.join(this.dir, 'port');
     const controlFile = path.join(this.dir, 'control');
     this.server = spawn(process.execPath, [path.join(here, 'pouch/server.mjs'),
@@ -531,6 +541,17 @@ async function pouchRun(certDir, link, emulate, count) {
   return out;
 }
 
+// slowlink accepts a connection at once and delays only the bytes, so the
+// TCP handshake's round trip is not in the measured time: it is added, one
+// round trip per connection, so that the 2G wall time is the link's.
+function addHandshakes(results) {
+  for (const m of Object.values(results || {})) {
+    if (m.seconds_measured !== undefined) continue; // added already
+    m.seconds_measured = m.seconds;
+    m.seconds += m.connections * RTT_S;
+  }
+}
+
 // ---- the limits ----
 
 function limits() {
@@ -555,6 +576,31 @@ function limits() {
 
 const kb = (n) => (n / 1000).toFixed(1);
 const s1 = (n) => (n === undefined ? '-' : n.toFixed(1));
+
+// Why a target is missed and what would close the gap, said beside the
+// figures when it is.
+const WHY_MISSED = {
+  'bytes ≤ 1.15 × gzip -9 of the data': 'Hamlet sends the ledger as rows: every party, contact '
+    + 'and event is a record with its own 128-bit id and a hybrid-clock stamp, about 10,400 '
+    + 'changes for 1,000 cases. Compressed, the ids, stamps and references are about 350 KB beside '
+    + 'the 528 KB of the data itself. Closing the gap: a compact change encoding (node, partition '
+    + 'and sequence implied by the push, stamps as differences: 11% less, measured on this data) '
+    + 'and the ids of imported parties and events derived on the receiver from the case id '
+    + 'instead of sent.',
+  'bytes ≤ 1/6 of the baseline': 'The same cause as the line above: the baseline sends the data '
+    + 'uncompressed but as whole documents, without per-row ids and stamps.',
+  '≥ 50% of the plain-insert ceiling': 'The hub journals every change (its body, for the history '
+    + 'and to pass it on to the other laptops) and stamps every field (hl_cell): three times the '
+    + 'bytes the plain inserts write, each fsynced through the WAL. Closing the gap: a compact '
+    + 'journal (binary bodies, 16-byte ids, table and column numbers) and one stamp row per record.',
+  '≤ 2 s on 2G from a cold start': 'Three round trips of 0.6 s (TCP, TLS 1.3, the request) come '
+    + 'before the answer. Closing the gap: TLS session resumption with early data, or the daemon '
+    + 'keeping its connection between syncs.',
+  "≤ 1.25 × the link's limit for the same bytes": 'A laptop sends one batch and waits for the '
+    + 'answer before the next, so each batch adds a round trip and the hub\'s merge time. Closing '
+    + 'the gap: larger batches once the link has carried one whole, or the next batch sent while '
+    + 'the last is merged.',
+};
 
 function verdict(ok) {
   return ok ? 'meets' : '**misses**';
@@ -658,7 +704,9 @@ counted at the servers; round trips are requests plus two handshakes (TCP, TLS) 
 The limit is the gzip -9 size of the data that had to travel (the cases; the edit scripts;
 nothing) and the time it needs at ${LINK.kbit} kbit/s plus ${COLD_ROUND_TRIPS} round trips
 (TCP, TLS, the request) for each laptop that must sync. The 2G wall time of (a) is for the first
-200 cases, as the baseline's reference figure is.
+200 cases, as the baseline's reference figure is. The emulator accepts a connection at once and
+delays only its bytes, so each connection's TCP handshake (one round trip) is added to the measured
+2G times.
 
 ## Workloads
 
@@ -690,7 +738,11 @@ ${s1(r.memory.hub_sync_seconds)} s).
 
 ${tr.join('\n')}
 
-${missed.length ? `Missed: ${missed.map((x) => `${x.workload}: ${x.target}`).join('; ')}.` : 'Every target is met.'}
+${missed.length ? `Missed: ${missed.map((x) => `${x.workload}: ${x.target}`).join('; ')}.
+
+### Why, and what would close the gap
+
+${[...new Set(missed.map((x) => x.target))].map((t) => `- *${t}*: ${WHY_MISSED[t] || 'not analysed yet.'}`).join('\n')}` : 'Every target is met.'}
 
 ## Commands
 
@@ -773,6 +825,8 @@ async function main() {
       await pouchRun(certDir, link, true, records.length)));
   }
 
+  addHandshakes(result.hamlet.g2);
+  addHandshakes(result.pouch.g2);
   log('the hub\'s merge rate');
   result.merge = JSON.parse(run(MERGE, ['--cases', path.join(DATA, 'cases-1000.jsonl')]));
   log('memory');
@@ -785,7 +839,19 @@ async function main() {
   console.log(markdown(result));
 }
 
-main().then(() => {
+// --render: write latest.md again from latest.json, without running anything.
+async function render() {
+  const file = path.join(RESULTS, 'latest.json');
+  const result = JSON.parse(fs.readFileSync(file, 'utf8'));
+  addHandshakes(result.hamlet.g2);
+  addHandshakes(result.pouch.g2);
+  result.targets = targets(result);
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, 'latest.md'), markdown(result));
+  console.log(markdown(result));
+}
+
+(process.argv.includes('--render') ? render() : main()).then(() => {
   if (!process.env.BENCH_KEEP) fs.rmSync(work, { recursive: true, force: true });
 }, (e) => {
   console.error(`bench: ${e.stack || e}`);
