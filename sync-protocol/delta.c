@@ -292,8 +292,9 @@ int delta_encode(const struct schema *schema, const struct delta *delta, char **
         char *one = c ? cJSON_PrintUnformatted(c) : NULL;
         cJSON_Delete(c);
         size_t n = one ? strlen(one) : 0;
-        if (!one || used + n + 3 > cap) {
-            size_t want = cap * 2 > used + n + 3 ? cap * 2 : used + n + 3;
+        /* Room for a comma, the change, and "]}" with its NUL after it. */
+        if (!one || used + n + 4 > cap) {
+            size_t want = cap * 2 > used + n + 4 ? cap * 2 : used + n + 4;
             char *grown = one ? realloc(text, want) : NULL;
             if (!grown) {
                 rc = bad_change ? SYNC_E_ARG : SYNC_E_NOMEM;

@@ -510,6 +510,46 @@ static void test_round_trip_push(void **state)
     delta_free(d);
 }
 
+/* Deltas of 0 to 300 changes of text lengths from 0 to 40 bytes, and with
+ * a change far larger than the head (the buffer then grows to fit it
+ * exactly), so that the printed text ends at every position of its growing
+ * buffer: under the sanitizers an overrun there is caught. */
+static void test_round_trip_many_sizes(void **state)
+{
+    (void)state;
+    static char big[6000];
+    for (size_t len = 100; len < sizeof big; len += 97) {
+        struct delta *d = delta_new(DELTA_PUSH);
+        assert_non_null(d);
+        d->node = NODE_A_VAL;
+        snprintf(d->part, sizeof d->part, "%s", PART);
+        memset(big, 'x', len);
+        big[len] = '\0';
+        /* A small change, then the large one after its comma. */
+        set_text(d, add_change(d, CHANGE_PUT, "cases", ID_1, 1, HLC(1), 1), 0, "title", "a");
+        set_text(d, add_change(d, CHANGE_PUT, "cases", ID_1, 2, HLC(2), 1), 0, "title", big);
+        check_round_trips(d);
+        delta_free(d);
+    }
+    char text[64];
+    for (size_t n = 0; n <= 300; n += 7) {
+        struct delta *d = delta_new(DELTA_PUSH);
+        assert_non_null(d);
+        d->node = NODE_A_VAL;
+        snprintf(d->part, sizeof d->part, "%s", PART);
+        for (size_t i = 0; i < n; i++) {
+            size_t len = (i * 13 + n) % 41;
+            memset(text, 'a' + (int)(i % 26), len);
+            text[len] = '\0';
+            struct change *c =
+                add_change(d, CHANGE_PUT, "cases", ID_1, (int64_t)i + 1, HLC(i + 1), 1);
+            set_text(d, c, 0, "title", text);
+        }
+        check_round_trips(d);
+        delta_free(d);
+    }
+}
+
 static void test_round_trip_reply(void **state)
 {
     (void)state;
@@ -1386,6 +1426,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_push),
+        cmocka_unit_test(test_round_trip_many_sizes),
         cmocka_unit_test(test_round_trip_reply),
         cmocka_unit_test(test_round_trip_empty),
         cmocka_unit_test(test_round_trip_large_integers),
