@@ -42,7 +42,8 @@ FUZZ_SECONDS ?= 60
 SYNC_SRC   := $(sort $(wildcard sync-protocol/*.c))
 LEDGER_SRC := $(sort $(wildcard ledger/*.c))
 HUB_SRC    := $(sort $(filter-out hub/main.c,$(wildcard hub/*.c)))
-HUB_OBJ    := $(HUB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hub_migrations.o
+HUB_OBJ    := $(HUB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hub_migrations.o $(BUILD)/gen/web_assets.o
+WEB_ASSETS := $(sort $(wildcard web/*.html web/*.css web/*.js))
 LIBHUB     := $(BUILD)/libhamlet-hub.a
 HUB_BIN    := $(if $(wildcard hub/main.c),$(BUILD)/hamlet-hub)
 AGENT_SRC  := $(sort $(filter-out agent/main.c,$(wildcard agent/*.c)))
@@ -91,6 +92,12 @@ $(BUILD)/gen/hub_migrations.c: $(BUILD)/tools/embed $(sort $(wildcard hub/migrat
 	@mkdir -p $(@D)
 	@echo "  EMBED   $@"
 	$(Q)$(BUILD)/tools/embed hub_migrations $@ $(filter %.sql,$^)
+
+# The review pages' files, embedded in the hub as a table (hub/web.h).
+$(BUILD)/gen/web_assets.c: web/embed.sh $(WEB_ASSETS)
+	@mkdir -p $(@D)
+	@echo "  EMBED   $@"
+	$(Q)web/embed.sh $@ $(WEB_ASSETS)
 
 # ---- libraries ----
 $(BUILD)/%.o: %.c

@@ -4,6 +4,7 @@
  * calls into the hub's modules. Every command has --help, exits 0 on
  * success, and reports an error once, in one line, with a non-zero status.
  */
+#include "auth.h"
 #include "cert.h"
 #include "config.h"
 #include "devices.h"
@@ -21,11 +22,13 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 
@@ -42,7 +45,11 @@ static const char usage_text[] =
     "  device add --village CODE         register a laptop; prints its enrolment code\n"
     "  device list [--village CODE]      list the devices\n"
     "  device revoke ID                  revoke a lost or retired laptop\n"
-    "  serve --listen ADDR:PORT --cert FILE --key FILE   run the HTTPS sync server\n"
+    "  user add NAME --role reviewer|admin   an account for the review pages\n"
+    "  user list                         list the accounts\n"
+    "  user disable NAME                 stop an account from signing in\n"
+    "  serve --listen ADDR:PORT --cert FILE --key FILE   run the HTTPS sync server and\n"
+    "                                    the review pages\n"
     "  export [--village CODE] [--reveal]   the merged ledger as JSON Lines\n"
     "  case deadline ID YYYY-MM-DD|none [--note TEXT]   the township's deadline on a case\n"
     "  list overdue|due|followups [--village CODE] [--days N] [--json]   what is due\n"
@@ -432,6 +439,147 @@ static int cmd_device(struct ctx *c, int argc, char **argv)
     return fail(EXIT_USAGE, "unknown device command \"%s\" (add, list, revoke)", argv[1]);
 }
 
+/* ---- user ---- */
+
+static int print_user(void *ctx, const struct store_user *u)
+{
+    (void)ctx;
+    char last[32], locked[32];
+    format_time(u->last_login_ms, last, sizeof last);
+    format_time(u->locked_until_ms, locked, sizeof locked);
+    printf("%-20s %-8s %-8s last login %s", u->name, u->role, u->disabled ? "disabled" : "active",
+           last);
+    if (u->failures > 0) {
+        printf("  %" PRId64 " failed logins", u->failures);
+    }
+    if (u->locked_until_ms > 0) {
+        printf("  locked until %s", locked);
+    }
+    printf("\n");
+    return 0;
+}
+
+/* The new account's password: typed twice at a terminal, or one line of
+ * stdin. 0, or an exit status after saying why. */
+static int new_password(const char *name, char *out, size_t len)
+{
+    char prompt[AUTH_NAME_MAX + 40], again[AUTH_PASSWORD_MAX + 2];
+    snprintf(prompt, sizeof prompt, "password for %s: ", name);
+    int rc = auth_read_password(prompt, out, len);
+    if (rc == 0 && isatty(STDIN_FILENO)) {
+        rc = auth_read_password("the same password again: ", again, sizeof again);
+        if (rc == 0 && strcmp(out, again) != 0) {
+            rc = HUB_E_STATE;
+        }
+        sodium_memzero(again, sizeof again);
+    }
+    if (rc == HUB_E_STATE) {
+        return fail(1, "the two passwords differ; nothing was changed");
+    }
+    if (rc == HUB_E_IO) {
+        return fail(1, "no password given (type it, or give it as one line on stdin)");
+    }
+    if (rc != 0 || !auth_password_valid(out)) {
+        return fail(1, "a password is %d to %d bytes, without control characters",
+                    AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+    }
+    return 0;
+}
+
+static int cmd_user(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub user add NAME --role reviewer|admin\n"
+        "       hamlet-hub user list\n"
+        "       hamlet-hub user disable NAME\n"
+        "Accounts for the township's review pages. add asks for the password twice\n"
+        "at a terminal, or reads it as one line from stdin; it is kept only as an\n"
+        "Argon2id hash. NAME is 1 to 63 bytes without spaces (e.g. wangfang or 王芳);\n"
+        "a password 8 to 256 bytes. disable ends the account's sessions at once; the\n"
+        "account stays in the log. Every sign-in is recorded in the hub's auth log.\n";
+    static const struct option opts[] = {{"role", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *role = NULL;
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_string, &role);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    int operands = argc - 1 - first;
+    char **operand = argv + 1 + first;
+    struct store *s;
+    int rc;
+    if (!strcmp(argv[1], "add")) {
+        if (operands != 1 || !role) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub user add NAME --role reviewer|admin");
+        }
+        if (strcmp(role, "reviewer") != 0 && strcmp(role, "admin") != 0) {
+            return fail(EXIT_USAGE, "--role: reviewer or admin");
+        }
+        if (!auth_name_valid(operand[0])) {
+            return fail(EXIT_USAGE,
+                        "a name is 1 to %d bytes of UTF-8 without spaces or control"
+                        " characters",
+                        AUTH_NAME_MAX);
+        }
+        /* The store first: a mistyped --db is said before a password is asked. */
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        char password[AUTH_PASSWORD_MAX + 2], hash[AUTH_HASH_LEN];
+        rc = new_password(operand[0], password, sizeof password);
+        if (rc == 0) {
+            rc = auth_hash_password(password, hash);
+            rc = rc == 0 ? store_user_add(s, operand[0], role, hash) : rc;
+            if (rc == HUB_E_EXISTS) {
+                rc = fail(1, "an account %s exists already", operand[0]);
+            } else if (rc != 0) {
+                rc = fail(1, "cannot add the account: %s", hub_strerror(rc));
+            } else {
+                printf("account %s added as %s\n", operand[0], role);
+            }
+        }
+        sodium_memzero(password, sizeof password);
+        sodium_memzero(hash, sizeof hash);
+        store_close(s);
+        return rc;
+    }
+    if (!strcmp(argv[1], "list")) {
+        if (operands != 0 || role) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub user list");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_user_list(s, print_user, NULL);
+        store_close(s);
+        return rc == 0 ? 0 : fail(1, "cannot list the accounts: %s", hub_strerror(rc));
+    }
+    if (!strcmp(argv[1], "disable")) {
+        if (operands != 1 || role) {
+            return fail(EXIT_USAGE, "usage: hamlet-hub user disable NAME");
+        }
+        if ((rc = open_store(c, 0, &s)) != 0) {
+            return rc;
+        }
+        rc = store_user_disable(s, operand[0]);
+        store_close(s);
+        if (rc == HUB_E_NOT_FOUND) {
+            return fail(1, "no account %s (see 'hamlet-hub user list')", operand[0]);
+        }
+        if (rc != 0) {
+            return fail(1, "cannot disable the account: %s", hub_strerror(rc));
+        }
+        printf("account %s disabled; its sessions have ended\n", operand[0]);
+        return 0;
+    }
+    return fail(EXIT_USAGE, "unknown user command \"%s\" (add, list, disable)", argv[1]);
+}
+
 /* ---- serve ---- */
 
 static int take_serve(void *ctx, int opt, const char *arg)
@@ -478,8 +626,9 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
         "usage: hamlet-hub serve --listen ADDR:PORT --cert FILE --key FILE\n"
         "                        [--threads N] [--max-connections N] [--idle-timeout S]\n"
         "                        [--device-rate N]\n"
-        "Serve the sync endpoint over HTTPS (TLS 1.2 or newer) until SIGTERM or SIGINT,\n"
-        "then finish the syncs in flight and stop. One log line per request on stderr.\n";
+        "Serve the sync endpoint and the review pages (sign in at https://ADDR:PORT/)\n"
+        "over HTTPS (TLS 1.2 or newer) until SIGTERM or SIGINT, then finish the\n"
+        "requests in flight and stop. One log line per request on stderr.\n";
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
                                          {"cert", required_argument, NULL, 'c'},
                                          {"key", required_argument, NULL, 'k'},
@@ -1041,11 +1190,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(struct ctx *, int, char **);
-    } commands[] = {
-        {"init", cmd_init},           {"cert", cmd_cert},       {"village", cmd_village},
-        {"device", cmd_device},       {"serve", cmd_serve},     {"export", cmd_export},
-        {"conflicts", cmd_conflicts}, {"history", cmd_history}, {"case", cmd_case},
-        {"list", cmd_list},           {"report", cmd_report},   {"rules", cmd_rules}};
+    } commands[] = {{"init", cmd_init},     {"cert", cmd_cert},           {"village", cmd_village},
+                    {"device", cmd_device}, {"user", cmd_user},           {"serve", cmd_serve},
+                    {"export", cmd_export}, {"conflicts", cmd_conflicts}, {"history", cmd_history},
+                    {"case", cmd_case},     {"list", cmd_list},           {"report", cmd_report},
+                    {"rules", cmd_rules}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(command, commands[i].name)) {
             return commands[i].run(&c, sub_argc, sub_argv);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * server.c - libmicrohttpd plumbing for the hub: routing, request bodies
- * with a hard maximum, connection and per-device limits, the log, and a
- * clean stop that lets syncs in flight finish.
+ * server.c - libmicrohttpd plumbing for the hub: routing (/v1/ to api.c,
+ * the review pages to web.c), request bodies with a hard maximum,
+ * connection and per-device limits, the log, and a clean stop that lets
+ * syncs in flight finish.
  */
 #include "server.h"
 
 #include "cert.h"
 #include "hub_error.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,9 +46,10 @@ struct server {
 
 /* One request being received. */
 struct request {
-    enum { ROUTE_SYNC, ROUTE_ENROLL, ROUTE_DONE } route;
+    enum { ROUTE_SYNC, ROUTE_ENROLL, ROUTE_WEB, ROUTE_DONE } route;
     uint8_t *body;
     size_t len, cap;
+    size_t limit; /* bytes of body allowed on this route */
     int too_big;
     int counted; /* counted in in_flight */
 };
@@ -227,6 +230,60 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
     return ok;
 }
 
+/* The client's address as text ("-" if unknown). */
+static void client_address(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    const char *done = NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        done = inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        done =
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+    }
+    if (!done) {
+        snprintf(out, len, "-");
+    }
+}
+
+/* Answer a request of the review pages with web.c; len above WEB_MAX_BODY
+ * (body then unread) makes the answer a 413. */
+static enum MHD_Result answer_web(struct server *srv, struct MHD_Connection *c, const char *url,
+                                  const char *method, const uint8_t *body, size_t len)
+{
+    char remote[64];
+    client_address(c, remote, sizeof remote);
+    struct web_request req = {
+        .method = method,
+        .path = url,
+        .cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
+        .csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"),
+        .content_type =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = body,
+        .len = len,
+        .remote = remote,
+    };
+    struct web_response r;
+    web_handle(srv->store, &req, &r);
+    log_line(srv, "%s", r.log);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);
+    enum MHD_Result ok = MHD_NO;
+    if (resp) {
+        r.body = NULL; /* MHD frees it now */
+        for (size_t i = 0; i < r.nheaders; i++) {
+            MHD_add_response_header(resp, r.headers[i].name, r.headers[i].value);
+        }
+        ok = MHD_queue_response(c, (unsigned)r.status, resp);
+        MHD_destroy_response(resp);
+    }
+    web_response_clear(&r);
+    return ok;
+}
+
 static enum MHD_Result refuse(struct server *srv, struct MHD_Connection *c, int status,
                               const char *name, const char *message, unsigned retry_after)
 {
@@ -286,6 +343,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             api_response_clear(&r);
             return ok;
         }
+        if (web_route(url)) {
+            const char *length =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (length && strtoull(length, NULL, 10) > WEB_MAX_BODY) {
+                return answer_web(srv, c, url, method, NULL, (size_t)WEB_MAX_BODY + 1);
+            }
+            req->route = ROUTE_WEB;
+            req->limit = WEB_MAX_BODY;
+            return MHD_YES;
+        }
         if (strcmp(url, "/v1/sync") != 0 && strcmp(url, "/v1/enroll") != 0) {
             return refuse(srv, c, 404, "not_found", "no such endpoint", 0);
         }
@@ -311,6 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         } else {
             req->route = ROUTE_ENROLL;
         }
+        req->limit = srv->config.limits.max_request;
         return MHD_YES;
     }
     if (req->route == ROUTE_DONE) {
@@ -320,7 +388,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (req->too_big || req->len + n > srv->config.limits.max_request) {
+        if (req->too_big || req->len + n > req->limit) {
             req->too_big = 1;
             return MHD_YES;
         }
@@ -343,6 +411,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* The whole body is here. */
     int route = req->route;
     req->route = ROUTE_DONE;
+    if (route == ROUTE_WEB) {
+        return answer_web(srv, c, url, method, req->too_big ? NULL : req->body,
+                          req->too_big ? req->limit + 1 : req->len);
+    }
     if (req->too_big) {
         char message[80];
         snprintf(message, sizeof message, "the request is larger than %zu bytes",

@@ -5,8 +5,9 @@
  * libmicrohttpd with its GnuTLS support, TLS 1.2 or newer only, a thread
  * pool, and every limit explicit: request size (413), connections (503),
  * requests per device per minute (429), idle connections (closed after the
- * timeout). Requests are answered by api.c; the server moves bytes, counts,
- * limits and logs one line per request.
+ * timeout). The sync endpoints (/v1/) are answered by api.c, the review
+ * pages and their /api/ by web.c; the server moves bytes, counts, limits and
+ * logs one line per request (never a secret or a session token).
  */
 #ifndef HAMLET_SERVER_H
 #define HAMLET_SERVER_H

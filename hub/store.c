@@ -5,7 +5,7 @@
  * of villages and devices. One mutex serialises callers: a sync is one
  * short transaction, and SQLite allows one writer at a time anyway.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include "devices.h"
 #include "hlc.h"
@@ -25,19 +25,12 @@
 extern const struct migration hub_migrations[];
 extern const size_t hub_migrations_count;
 
-struct store {
-    pthread_mutex_t lock;
-    struct replica *replica;
-    sqlite3 *db; /* the replica's connection */
-    struct replica_config config;
-};
-
-static void lock(struct store *s)
+void store_lock(struct store *s)
 {
     pthread_mutex_lock(&s->lock);
 }
 
-static void unlock(struct store *s)
+void store_unlock(struct store *s)
 {
     pthread_mutex_unlock(&s->lock);
 }
@@ -89,12 +82,12 @@ int64_t store_now(struct store *s)
     return hlc_wall(replica_clock(s->replica));
 }
 
-static int exec_bound(struct store *s, const char *sql, sqlite3_stmt **out)
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out)
 {
     return sqlite3_prepare_v2(s->db, sql, -1, out, NULL) == SQLITE_OK ? 0 : HUB_E_DB;
 }
 
-static void copy_text(char *out, size_t out_len, sqlite3_stmt *st, int col)
+void store_copy_text(char *out, size_t out_len, sqlite3_stmt *st, int col)
 {
     const char *text = (const char *)sqlite3_column_text(st, col);
     snprintf(out, out_len, "%s", text ? text : "");
@@ -123,12 +116,12 @@ int store_village_add(struct store *s, const char *code, const char *name)
         !delta_utf8_valid(name, strlen(name))) {
         return HUB_E_ARG;
     }
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "INSERT INTO villages (code, name, created_at)"
-                        " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                        &st);
+    int rc = store_prepare(s,
+                           "INSERT INTO villages (code, name, created_at)"
+                           " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                           &st);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -138,7 +131,7 @@ int store_village_add(struct store *s, const char *code, const char *name)
                                                                                : HUB_E_DB;
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -147,23 +140,23 @@ int store_village_list(struct store *s,
                                    int64_t cases),
                        void *ctx)
 {
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "SELECT v.code, v.name,"
-                        " (SELECT count(*) FROM devices d WHERE d.village = v.code"
-                        "  AND d.status != 'revoked'),"
-                        " (SELECT count(*) FROM cases c WHERE c.village = v.code"
-                        "  AND c.deleted = 0)"
-                        " FROM villages v ORDER BY v.code",
-                        &st);
+    int rc = store_prepare(s,
+                           "SELECT v.code, v.name,"
+                           " (SELECT count(*) FROM devices d WHERE d.village = v.code"
+                           "  AND d.status != 'revoked'),"
+                           " (SELECT count(*) FROM cases c WHERE c.village = v.code"
+                           "  AND c.deleted = 0)"
+                           " FROM villages v ORDER BY v.code",
+                           &st);
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         rc = each(ctx, (const char *)sqlite3_column_text(st, 0),
                   (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
                   sqlite3_column_int64(st, 3));
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -179,10 +172,10 @@ static const char device_columns[] =
 static void read_device(sqlite3_stmt *st, struct store_device *d)
 {
     memset(d, 0, sizeof *d);
-    copy_text(d->id, sizeof d->id, st, 0);
-    copy_text(d->village, sizeof d->village, st, 1);
-    copy_text(d->label, sizeof d->label, st, 2);
-    copy_text(d->status, sizeof d->status, st, 3);
+    store_copy_text(d->id, sizeof d->id, st, 0);
+    store_copy_text(d->village, sizeof d->village, st, 1);
+    store_copy_text(d->label, sizeof d->label, st, 2);
+    store_copy_text(d->status, sizeof d->status, st, 3);
     d->node = (uint64_t)sqlite3_column_int64(st, 4);
     d->created_ms = sqlite3_column_int64(st, 5);
     d->enrolled_ms = sqlite3_column_int64(st, 6);
@@ -192,9 +185,9 @@ static void read_device(sqlite3_stmt *st, struct store_device *d)
     d->syncs = sqlite3_column_int64(st, 10);
     d->bytes_in = sqlite3_column_int64(st, 11);
     d->bytes_out = sqlite3_column_int64(st, 12);
-    copy_text(d->last_result, sizeof d->last_result, st, 13);
-    copy_text(d->case_code, sizeof d->case_code, st, 14);
-    copy_text(d->village_name, sizeof d->village_name, st, 15);
+    store_copy_text(d->last_result, sizeof d->last_result, st, 13);
+    store_copy_text(d->case_code, sizeof d->case_code, st, 14);
+    store_copy_text(d->village_name, sizeof d->village_name, st, 15);
 }
 
 /* Load a device with its stored hashes; HUB_E_AUTH when unknown. */
@@ -209,7 +202,7 @@ static int load_device(struct store *s, const char *id, struct store_device *d,
              " WHERE id = ?1",
              device_columns);
     sqlite3_stmt *st = NULL;
-    if (exec_bound(s, sql, &st) != 0) {
+    if (store_prepare(s, sql, &st) != 0) {
         return HUB_E_DB;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -243,9 +236,9 @@ int store_device_add(struct store *s, const char *village, const char *label, in
     }
     devices_new_code(code);
     devices_hash(code, hash);
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s, "SELECT 1 FROM villages WHERE code = ?1", &st);
+    int rc = store_prepare(s, "SELECT 1 FROM villages WHERE code = ?1", &st);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_ROW ? 0 : HUB_E_NOT_FOUND;
@@ -253,10 +246,11 @@ int store_device_add(struct store *s, const char *village, const char *label, in
     sqlite3_finalize(st);
     st = NULL;
     if (rc == 0) {
-        rc = exec_bound(s,
-                        "INSERT INTO devices (id, village, label, status, enroll_hash,"
-                        " enroll_expires, created_ms) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
-                        &st);
+        rc =
+            store_prepare(s,
+                          "INSERT INTO devices (id, village, label, status, enroll_hash,"
+                          " enroll_expires, created_ms) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+                          &st);
     }
     if (rc == 0) {
         int64_t now = store_now(s);
@@ -271,7 +265,7 @@ int store_device_add(struct store *s, const char *village, const char *label, in
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUB_E_DB;
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -282,9 +276,10 @@ static int assign_case_code(struct store *s, const char *id, const char *village
                             char out[RULES_DEVICE_CODE_LEN + 1])
 {
     sqlite3_stmt *taken = NULL, *set = NULL;
-    int rc = exec_bound(s, "SELECT 1 FROM devices WHERE village = ?1 AND case_code = ?2", &taken);
+    int rc =
+        store_prepare(s, "SELECT 1 FROM devices WHERE village = ?1 AND case_code = ?2", &taken);
     if (rc == 0) {
-        rc = exec_bound(s, "UPDATE devices SET case_code = ?2 WHERE id = ?1", &set);
+        rc = store_prepare(s, "UPDATE devices SET case_code = ?2 WHERE id = ?1", &set);
     }
     unsigned attempt = 0;
     for (; rc == 0 && attempt < 704; attempt++) {
@@ -327,7 +322,7 @@ int store_device_enroll(struct store *s, const char *id, const char *code, uint6
         return HUB_E_ARG;
     }
     devices_hash(code, given);
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
     int rc = load_device(s, id, out, enroll_hash, &has_enroll, &expires, secret_hash, &has_secret);
     if (rc == 0) {
@@ -346,11 +341,11 @@ int store_device_enroll(struct store *s, const char *id, const char *code, uint6
     } else if (rc == 0) {
         devices_new_secret(secret);
         devices_hash(secret, secret_hash);
-        rc = exec_bound(s,
-                        "UPDATE devices SET status = 'active', node = ?2, enroll_hash = NULL,"
-                        " secret_hash = ?3, enrolled_ms = ?4 WHERE id = ?1 AND enroll_hash"
-                        " IS NOT NULL",
-                        &st);
+        rc = store_prepare(s,
+                           "UPDATE devices SET status = 'active', node = ?2, enroll_hash = NULL,"
+                           " secret_hash = ?3, enrolled_ms = ?4 WHERE id = ?1 AND enroll_hash"
+                           " IS NOT NULL",
+                           &st);
         if (rc == 0) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)node);
@@ -376,7 +371,7 @@ int store_device_enroll(struct store *s, const char *id, const char *code, uint6
         }
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -390,9 +385,9 @@ int store_device_auth(struct store *s, const char *id, const char *secret, struc
         return HUB_E_AUTH;
     }
     devices_hash(secret, given);
-    lock(s);
+    store_lock(s);
     int rc = load_device(s, id, out, enroll_hash, &has_enroll, &expires, secret_hash, &has_secret);
-    unlock(s);
+    store_unlock(s);
     if (rc != 0) {
         return rc;
     }
@@ -404,12 +399,12 @@ int store_device_auth(struct store *s, const char *id, const char *secret, struc
 
 int store_device_revoke(struct store *s, const char *id)
 {
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "UPDATE devices SET status = 'revoked', enroll_hash = NULL,"
-                        " revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1",
-                        &st);
+    int rc = store_prepare(s,
+                           "UPDATE devices SET status = 'revoked', enroll_hash = NULL,"
+                           " revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1",
+                           &st);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, store_now(s));
@@ -418,7 +413,7 @@ int store_device_revoke(struct store *s, const char *id)
                                              : 0;
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -430,9 +425,9 @@ int store_device_list(struct store *s, const char *village,
              "SELECT %s FROM devices WHERE ?1 IS NULL OR village = ?1"
              " ORDER BY village, created_ms, id",
              device_columns);
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s, sql, &st);
+    int rc = store_prepare(s, sql, &st);
     if (rc == 0 && village) {
         sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
     }
@@ -442,17 +437,17 @@ int store_device_list(struct store *s, const char *village,
         rc = each(ctx, &d);
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
 static int log_locked(struct store *s, const char *device, const char *kind, const char *message)
 {
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "INSERT INTO hub_log (at_ms, device, kind, message)"
-                        " VALUES (?1, ?2, ?3, ?4)",
-                        &st);
+    int rc = store_prepare(s,
+                           "INSERT INTO hub_log (at_ms, device, kind, message)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+                           &st);
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, store_now(s));
         if (device) {
@@ -468,9 +463,9 @@ static int log_locked(struct store *s, const char *device, const char *kind, con
 
 int store_log(struct store *s, const char *device, const char *kind, const char *message)
 {
-    lock(s);
+    store_lock(s);
     int rc = log_locked(s, device, kind, message);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -495,7 +490,7 @@ int store_sync(struct store *s, const struct store_device *device, const struct 
         store_log(s, device->id, "foreign_pull", message);
         return SYNC_E_PARTITION;
     }
-    lock(s);
+    store_lock(s);
     struct replica_apply_opts opts = {device->node, device->village, 1};
     size_t refused_before = reply->nrefused;
     int rc = replica_apply(s->replica, push, &opts, &result->apply, reply);
@@ -529,20 +524,20 @@ int store_sync(struct store *s, const struct store_device *device, const struct 
             reply->cursor = push->cursor;
         }
     }
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
 int store_note_sync(struct store *s, const char *id, int64_t bytes_in, int64_t bytes_out,
                     const char *result, int64_t clock_offset_ms)
 {
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "UPDATE devices SET last_sync_ms = ?2, syncs = syncs + 1,"
-                        " bytes_in = bytes_in + ?3, bytes_out = bytes_out + ?4,"
-                        " last_result = ?5, clock_offset_ms = ?6 WHERE id = ?1",
-                        &st);
+    int rc = store_prepare(s,
+                           "UPDATE devices SET last_sync_ms = ?2, syncs = syncs + 1,"
+                           " bytes_in = bytes_in + ?3, bytes_out = bytes_out + ?4,"
+                           " last_result = ?5, clock_offset_ms = ?6 WHERE id = ?1",
+                           &st);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, store_now(s));
@@ -553,7 +548,7 @@ int store_note_sync(struct store *s, const char *id, int64_t bytes_in, int64_t b
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : HUB_E_DB;
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -572,7 +567,7 @@ static void value_text(sqlite3_stmt *st, int col, char *out, size_t out_len)
         snprintf(out, out_len, "%.17g", sqlite3_column_double(st, col));
         break;
     default:
-        copy_text(out, out_len, st, col);
+        store_copy_text(out, out_len, st, col);
     }
 }
 
@@ -587,18 +582,18 @@ static void read_conflict(sqlite3_stmt *st, struct store_conflict *c)
 {
     memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(st, 0);
-    copy_text(c->table, sizeof c->table, st, 1);
-    copy_text(c->row_id, sizeof c->row_id, st, 2);
-    copy_text(c->column, sizeof c->column, st, 3);
-    copy_text(c->village, sizeof c->village, st, 4);
+    store_copy_text(c->table, sizeof c->table, st, 1);
+    store_copy_text(c->row_id, sizeof c->row_id, st, 2);
+    store_copy_text(c->column, sizeof c->column, st, 3);
+    store_copy_text(c->village, sizeof c->village, st, 4);
     value_text(st, 5, c->standing, sizeof c->standing);
     value_text(st, 6, c->incoming, sizeof c->incoming);
-    copy_text(c->winner, sizeof c->winner, st, 7);
+    store_copy_text(c->winner, sizeof c->winner, st, 7);
     c->created_ms = sqlite3_column_int64(st, 8);
     c->resolved_ms = sqlite3_column_int64(st, 9);
-    copy_text(c->resolution, sizeof c->resolution, st, 10);
-    copy_text(c->standing_device, sizeof c->standing_device, st, 11);
-    copy_text(c->incoming_device, sizeof c->incoming_device, st, 12);
+    store_copy_text(c->resolution, sizeof c->resolution, st, 10);
+    store_copy_text(c->standing_device, sizeof c->standing_device, st, 11);
+    store_copy_text(c->incoming_device, sizeof c->incoming_device, st, 12);
 }
 
 int store_conflict_list(struct store *s, const char *village, int open_only,
@@ -609,9 +604,9 @@ int store_conflict_list(struct store *s, const char *village, int open_only,
              "%s WHERE (?1 IS NULL OR c.part = ?1) AND (?2 = 0 OR c.resolved_ms IS NULL)"
              " ORDER BY c.id",
              conflict_sql);
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s, sql, &st);
+    int rc = store_prepare(s, sql, &st);
     if (rc == 0) {
         if (village) {
             sqlite3_bind_text(st, 1, village, -1, SQLITE_STATIC);
@@ -624,7 +619,7 @@ int store_conflict_list(struct store *s, const char *village, int open_only,
         rc = each(ctx, &c);
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -632,9 +627,9 @@ int store_conflict_get(struct store *s, int64_t id, struct store_conflict *out)
 {
     char sql[1024];
     snprintf(sql, sizeof sql, "%s WHERE c.id = ?1", conflict_sql);
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s, sql, &st);
+    int rc = store_prepare(s, sql, &st);
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, id);
         int step = sqlite3_step(st);
@@ -645,7 +640,7 @@ int store_conflict_get(struct store *s, int64_t id, struct store_conflict *out)
         }
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -654,10 +649,10 @@ static int decision_value(struct store *s, int64_t id, const char *choice, const
                           struct sync_value *out, char **owned)
 {
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "SELECT tbl, col, standing_value, incoming_value FROM hl_conflict"
-                        " WHERE id = ?1",
-                        &st);
+    int rc = store_prepare(s,
+                           "SELECT tbl, col, standing_value, incoming_value FROM hl_conflict"
+                           " WHERE id = ?1",
+                           &st);
     if (rc != 0) {
         return rc;
     }
@@ -713,7 +708,7 @@ int store_conflict_resolve(struct store *s, int64_t id, const char *choice, cons
 {
     char *owned = NULL;
     struct sync_value v;
-    lock(s);
+    store_lock(s);
     int rc = decision_value(s, id, choice ? choice : "", value, &v, &owned);
     if (rc == 0) {
         char resolution[256];
@@ -725,7 +720,7 @@ int store_conflict_resolve(struct store *s, int64_t id, const char *choice, cons
         }
     }
     free(owned);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -735,14 +730,14 @@ int store_history(struct store *s, const char *table, const char *id,
                   int (*each)(void *ctx, const struct store_history_entry *entry), void *ctx)
 {
     static const char *const ops[] = {"?", "put", "append", "delete"};
-    lock(s);
+    store_lock(s);
     sqlite3_stmt *st = NULL;
-    int rc = exec_bound(s,
-                        "SELECT l.pos, l.received_ms, l.hlc,"
-                        " coalesce((SELECT d.id FROM devices d WHERE d.node = l.node), 'hub'),"
-                        " l.op, l.body FROM hl_log l WHERE l.tbl = ?1 AND l.row_id = ?2"
-                        " ORDER BY l.pos",
-                        &st);
+    int rc = store_prepare(s,
+                           "SELECT l.pos, l.received_ms, l.hlc,"
+                           " coalesce((SELECT d.id FROM devices d WHERE d.node = l.node), 'hub'),"
+                           " l.op, l.body FROM hl_log l WHERE l.tbl = ?1 AND l.row_id = ?2"
+                           " ORDER BY l.pos",
+                           &st);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -760,16 +755,16 @@ int store_history(struct store *s, const char *table, const char *id,
         rc = each(ctx, &e);
     }
     sqlite3_finalize(st);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
 int store_export(struct store *s, const char *village, unsigned flags,
                  int (*write)(void *ctx, const char *data, size_t len), void *ctx)
 {
-    lock(s);
+    store_lock(s);
     int rc = ledger_io_export_jsonl(s->replica, village, flags, write, ctx);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }
 
@@ -778,8 +773,8 @@ int store_with_ledger(struct store *s, int (*fn)(struct replica *replica, void *
     if (!s || !fn) {
         return HUB_E_ARG;
     }
-    lock(s);
+    store_lock(s);
     int rc = fn(s->replica, ctx);
-    unlock(s);
+    store_unlock(s);
     return rc;
 }

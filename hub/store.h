@@ -4,7 +4,8 @@
  *
  * Everything the hub keeps goes through these functions: villages and
  * devices, applying a device's batch and reading the changes it should
- * have, conflicts, the history of a record, the export. The embedded
+ * have, conflicts, the history of a record, the export, and the township's
+ * accounts with their sessions (store_users.c). The embedded
  * implementation (store.c) is one SQLite file holding the engine's replica;
  * a deployment that outgrows one machine gets a second implementation of
  * this header on PostgreSQL, and nothing above it changes (DESIGN.md,
@@ -14,6 +15,7 @@
 #ifndef HAMLET_STORE_H
 #define HAMLET_STORE_H
 
+#include "auth.h"
 #include "delta.h"
 #include "devices.h"
 #include "replica.h"
@@ -183,5 +185,97 @@ int store_export(struct store *store, const char *village, unsigned flags,
  * sent to the case's village at its next sync. fn must not keep replica. */
 int store_with_ledger(struct store *store, int (*fn)(struct replica *replica, void *ctx),
                       void *ctx);
+
+/* ---- the township's accounts ---- */
+
+/* A session ends after STORE_SESSION_IDLE_MS without a request (a working
+ * day: a reviewer who leaves the office signs in again the next morning),
+ * and STORE_SESSION_MAX_MS after it began however busy it is. */
+#define STORE_SESSION_IDLE_MS ((int64_t)8 * 3600 * 1000)
+#define STORE_SESSION_MAX_MS  ((int64_t)7 * 86400 * 1000)
+
+struct store_user {
+    int64_t id;
+    char name[AUTH_NAME_MAX + 1];
+    char role[16];           /* reviewer | admin */
+    int disabled;            /* 1: may not sign in */
+    int64_t failures;        /* failed logins since the last success */
+    int64_t created_ms;      /* Unix ms, hub time */
+    int64_t last_login_ms;   /* 0: never */
+    int64_t locked_until_ms; /* 0: not locked (or locked in the past) */
+};
+
+/* store_user_add(store, name, role, pw_hash): a new account; pw_hash from
+ * auth_hash_password(). Recorded in the auth log (user_added). Returns 0,
+ * HUB_E_EXISTS (the name is taken, by a disabled account too), HUB_E_ARG
+ * (name not auth_name_valid(), role not "reviewer" or "admin", or pw_hash
+ * not an Argon2id hash). */
+int store_user_add(struct store *store, const char *name, const char *role, const char *pw_hash);
+
+/* store_user_list(store, each, ctx): every account, disabled ones too, by
+ * name; each() returns 0 to go on (its non-zero return is returned). */
+int store_user_list(struct store *store, int (*each)(void *ctx, const struct store_user *user),
+                    void *ctx);
+
+/* store_user_disable(store, name): the account can no longer sign in, and
+ * its open sessions end now. Recorded in the auth log (user_disabled).
+ * Disabling twice is not an error. HUB_E_NOT_FOUND for an unknown name. */
+int store_user_disable(struct store *store, const char *name);
+
+/* store_login(store, name, password, remote, out, retry_after_s): check a
+ * sign-in from remote (the client's address, or NULL), in this order:
+ *   - a locked account is refused without looking at the password:
+ *     HUB_E_STATE, with *retry_after_s the seconds until the lock lifts;
+ *   - an unknown name (or one that is not valid) and a wrong password are
+ *     both HUB_E_AUTH, and take the same time: an unknown name is checked
+ *     against auth_dummy_hash(). A wrong password counts a failure, and
+ *     auth_lockout_delay_s() of the count locks the account;
+ *   - the right password of a disabled account: HUB_E_REVOKED;
+ *   - otherwise 0: out is the account, its failures are reset.
+ * Every attempt is recorded in the auth log (login_ok, login_failed,
+ * locked, disabled). The password is hashed outside the store's lock, so
+ * that syncs do not wait for it. out and retry_after_s may be NULL. */
+int store_login(struct store *store, const char *name, const char *password, const char *remote,
+                struct store_user *out, unsigned *retry_after_s);
+
+/* store_login_at(store, now_ms, ...): store_login() as if the hub's clock
+ * read now_ms (Unix ms): for tests of the lock, and callers that hold the
+ * time already. */
+int store_login_at(struct store *store, int64_t now_ms, const char *name, const char *password,
+                   const char *remote, struct store_user *out, unsigned *retry_after_s);
+
+/* store_session_new(store, user_id, ttl_ms, token, csrf): open a session of
+ * the account for at most ttl_ms (cut to STORE_SESSION_MAX_MS). token gets
+ * the secret for the session cookie and csrf the token that state-changing
+ * requests must carry; the store keeps only the token's hash. Sessions past
+ * their end are removed on the way. Returns 0, HUB_E_ARG (ttl_ms <= 0),
+ * HUB_E_NOT_FOUND (no such account), HUB_E_REVOKED (it is disabled). */
+int store_session_new(struct store *store, int64_t user_id, int64_t ttl_ms,
+                      char token[AUTH_TOKEN_LEN], char csrf[AUTH_TOKEN_LEN]);
+
+/* store_session_get(store, token, user, csrf): the account of a session
+ * cookie's token and the session's CSRF token (user and csrf may be NULL).
+ * The session's idle time starts again (STORE_SESSION_IDLE_MS). Returns 0,
+ * or HUB_E_AUTH when the token is malformed or unknown, the session has
+ * ended (idle too long, or past its end: it is removed then), or the
+ * account is disabled. */
+int store_session_get(struct store *store, const char *token, struct store_user *user,
+                      char csrf[AUTH_TOKEN_LEN]);
+
+/* store_session_get_at(store, token, now_ms, user, csrf): the same, as if
+ * the hub's clock read now_ms. */
+int store_session_get_at(struct store *store, const char *token, int64_t now_ms,
+                         struct store_user *user, char csrf[AUTH_TOKEN_LEN]);
+
+/* store_session_end(store, token): end a session (sign-out). Ending a
+ * session that does not exist, or no longer does, is not an error. */
+int store_session_end(struct store *store, const char *token);
+
+/* store_auth_log(store, user, kind, message, remote): record in the auth
+ * log. user (a name) and remote may be NULL; kind is one of login_ok,
+ * login_failed, locked, disabled, logout, user_added, user_disabled,
+ * decision (others: HUB_E_ARG). */
+int store_auth_log(struct store *store, const char *user, const char *kind, const char *message,
+                   const char *remote);
 
 #endif
