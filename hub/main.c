@@ -131,6 +131,27 @@ static int take_string(void *ctx, int opt, const char *arg)
     return 0;
 }
 
+/* The start of a command with subcommands (village, device, user):
+ * help, then the options after the subcommand. Returns -1 to go on, with
+ * the operands after the subcommand in *operand (*operands of them), or
+ * the exit status to return now. */
+static int begin_subcommand(int argc, char **argv, const char *help, const struct option *opts,
+                            int (*take)(void *ctx, int opt, const char *arg), void *ctx,
+                            int *operands, char ***operand)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    int first = sub_options(argc - 1, argv + 1, help, opts, take, ctx);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    *operands = argc - 1 - first;
+    *operand = argv + 1 + first;
+    return -1;
+}
+
 /* ---- init ---- */
 
 static int cmd_init(struct ctx *c, int argc, char **argv)
@@ -238,17 +259,13 @@ static int cmd_village(struct ctx *c, int argc, char **argv)
     static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
     const char *name = NULL;
-    int first = sub_options(argc - 1, argv + 1, help, opts, take_string, &name);
-    if (first < 0) {
-        return first == -1 ? 0 : EXIT_USAGE;
+    int operands = 0;
+    char **operand = NULL;
+    int begun = begin_subcommand(argc, argv, help, opts, take_string, &name, &operands, &operand);
+    if (begun >= 0) {
+        return begun;
     }
-    int operands = argc - 1 - first;
-    char **operand = argv + 1 + first;
     struct store *s;
     int rc;
     if (!strcmp(argv[1], "add")) {
@@ -355,17 +372,13 @@ static int cmd_device(struct ctx *c, int argc, char **argv)
         {"village", required_argument, NULL, 'v'}, {"label", required_argument, NULL, 'l'},
         {"url", required_argument, NULL, 'u'},     {"cert", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
     struct device_args a = {NULL, NULL, NULL, NULL};
-    int first = sub_options(argc - 1, argv + 1, help, opts, take_device, &a);
-    if (first < 0) {
-        return first == -1 ? 0 : EXIT_USAGE;
+    int operands = 0;
+    char **operand = NULL;
+    int begun = begin_subcommand(argc, argv, help, opts, take_device, &a, &operands, &operand);
+    if (begun >= 0) {
+        return begun;
     }
-    int operands = argc - 1 - first;
-    char **operand = argv + 1 + first;
     struct store *s;
     int rc;
     if (!strcmp(argv[1], "add")) {
@@ -500,17 +513,13 @@ static int cmd_user(struct ctx *c, int argc, char **argv)
     static const struct option opts[] = {{"role", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
     const char *role = NULL;
-    int first = sub_options(argc - 1, argv + 1, help, opts, take_string, &role);
-    if (first < 0) {
-        return first == -1 ? 0 : EXIT_USAGE;
+    int operands = 0;
+    char **operand = NULL;
+    int begun = begin_subcommand(argc, argv, help, opts, take_string, &role, &operands, &operand);
+    if (begun >= 0) {
+        return begun;
     }
-    int operands = argc - 1 - first;
-    char **operand = argv + 1 + first;
     struct store *s;
     int rc;
     if (!strcmp(argv[1], "add")) {
@@ -1015,17 +1024,13 @@ static int cmd_conflicts(struct ctx *c, int argc, char **argv)
                                          {"all", no_argument, NULL, 'a'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
     struct conflict_args a = {NULL, NULL, NULL, NULL, 0};
-    int first = sub_options(argc - 1, argv + 1, help, opts, take_conflict, &a);
-    if (first < 0) {
-        return first == -1 ? 0 : EXIT_USAGE;
+    int operands = 0;
+    char **operand = NULL;
+    int begun = begin_subcommand(argc, argv, help, opts, take_conflict, &a, &operands, &operand);
+    if (begun >= 0) {
+        return begun;
     }
-    int operands = argc - 1 - first;
-    char **operand = argv + 1 + first;
     int64_t id = 0;
     struct store *s;
     int rc;
