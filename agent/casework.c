@@ -566,7 +566,6 @@ static int agreement_show(struct local *local, const char *id, const char *lang)
     struct agreement_view v;
     int rc = agreement_view_load(local, id, &v);
     if (rc != 0) {
-        agreement_view_load(local, id, &v);
         agreement_view_free(&v);
         return cli_fail(1, "no agreement %s", id);
     }
@@ -651,9 +650,8 @@ static int party_list_load(struct local *local, const char *case_id, struct part
 
 static int agreement_print(struct local *local, const char *id, int reveal, const char *lang)
 {
-    struct agreement_view v, original;
+    struct agreement_view v;
     struct party_list parties = {0};
-    memset(&original, 0, sizeof original);
     int rc = agreement_view_load(local, id, &v);
     if (rc != 0) {
         agreement_view_free(&v);
