@@ -13,7 +13,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := sqlite3 libcjson zlib libsodium libmicrohttpd gnutls inih libcurl
+PKGS     := sqlite3 libcjson zlib libsodium libmicrohttpd gnutls inih libcurl libqrencode
 TESTPKGS := cmocka
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
