@@ -116,13 +116,16 @@ static const char step_help[] =
     "       hamlet case opinion ID satisfied|basically_satisfied|not_satisfied [--note TEXT]\n"
     "       hamlet case followup ID --note TEXT [--date YYYY-MM-DD]\n"
     "       hamlet case extend ID DAYS [--note TEXT]\n"
+    "       hamlet case answer ID TEXT\n"
     "Each step is checked against the rules and recorded as an event of the case:\n"
     "status moves along the workflow (registered, accepted, not_accepted,\n"
     "investigating, mediating, agreement, failed, concluded, archived; a refused\n"
     "move says which are allowed); transfer sends the case to another office;\n"
     "escalate raises the responsibility level (1-7); notice records the written\n"
     "result notice; opinion the party's opinion of the result; followup a\n"
-    "follow-up visit; extend the one extension of a petition's deadline.\n";
+    "follow-up visit; extend the one extension of a petition's deadline; answer\n"
+    "replies to the township's request for a correction (see 'hamlet list\n"
+    "corrections'), in at most 1000 characters.\n";
 
 int casework_case_step(struct local *local, int argc, char **argv)
 {
@@ -196,6 +199,11 @@ int casework_case_step(struct local *local, int argc, char **argv)
             return cli_fail(EXIT_USAGE, "an extension is a number of days");
         }
         rc = workflow_extend(&w, id, (int)days, note);
+    } else if (!strcmp(step, "answer")) {
+        if (note || values[1] || values[2]) {
+            return cli_fail(EXIT_USAGE, "usage: hamlet case answer ID TEXT");
+        }
+        rc = workflow_correction_reply(&w, id, value);
     } else {
         return cli_fail(EXIT_USAGE, "unknown case step \"%s\"", step);
     }
@@ -216,6 +224,10 @@ static const struct {
     {"extension_days", "case extend ID DAYS"},
     {"result_notice_on", "case notice ID"},
     {"opinion", "case opinion ID OPINION"},
+    {"correction_reply_on", "case answer ID TEXT"},
+    {"correction_reply", "case answer ID TEXT"},
+    {"correction_on", "the township (hamlet-hub case correct)"},
+    {"correction", "the township (hamlet-hub case correct)"},
 };
 
 int casework_split_set(int argc, char **argv, const char **status, const char **level, int *rest)
@@ -279,12 +291,15 @@ static int load_casefile(struct local *local, struct casefile **cf, struct rules
 int casework_list(struct local *local, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet list overdue|due|followups [--days N] [--json] [--lang zh|en]\n"
+        "usage: hamlet list overdue|due|followups|corrections [--days N] [--json]\n"
+        "                   [--lang zh|en]\n"
         "What needs doing, by the township's rules, as of today (China time):\n"
-        "  overdue     open cases past their deadline, the most overdue first\n"
-        "  due         deadlines today and in the next N days (default 7)\n"
-        "  followups   follow-up visits owed: overdue ones first, then those due\n"
-        "              (within N days when --days is given)\n";
+        "  overdue      open cases past their deadline, the most overdue first\n"
+        "  due          deadlines today and in the next N days (default 7)\n"
+        "  followups    follow-up visits owed: overdue ones first, then those due\n"
+        "               (within N days when --days is given)\n"
+        "  corrections  cases the township asked to correct, the oldest request\n"
+        "               first, with the answer given (hamlet case answer ID TEXT)\n";
     if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
@@ -303,8 +318,11 @@ int casework_list(struct local *local, int argc, char **argv)
         which = CASEFILE_DUE_SOON;
     } else if (!strcmp(argv[0], "followups")) {
         which = CASEFILE_FOLLOWUPS;
+    } else if (!strcmp(argv[0], "corrections")) {
+        which = CASEFILE_CORRECTIONS;
     } else {
-        return cli_fail(EXIT_USAGE, "unknown list \"%s\" (overdue, due, followups)", argv[0]);
+        return cli_fail(EXIT_USAGE, "unknown list \"%s\" (overdue, due, followups, corrections)",
+                        argv[0]);
     }
     long days = which == CASEFILE_DUE_SOON ? 7 : -1;
     if (values[0] && (days = parse_number(values[0], 0, 3650, &ok), !ok)) {
@@ -353,6 +371,20 @@ int casework_case_summary(struct local *local, const char *id, const char *lang)
     if (c && c->agreements > 0) {
         printf(zh ? "调解协议：%d份，已签署%d份\n" : "agreements: %d, %d signed\n", c->agreements,
                c->agreements_signed);
+    }
+    if (c && c->correction) {
+        (void)rules_date_format(c->correction_on, day);
+        printf(zh ? "镇里要求更正（%s）：%s\n" : "the township asks for a correction (%s): %s\n",
+               day[0] ? day : "-", c->correction);
+        if (c->correction_answered) {
+            (void)rules_date_format(c->correction_reply_on, day);
+            printf(zh ? "村里答复（%s）：%s\n" : "answered (%s): %s\n", day[0] ? day : "-",
+                   c->correction_reply);
+        } else {
+            printf(zh ? "尚未答复：hamlet case answer %s 答复内容\n"
+                      : "not answered yet: hamlet case answer %s TEXT\n",
+                   id);
+        }
     }
     casefile_free(cf);
     return 0;

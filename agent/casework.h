@@ -2,7 +2,8 @@
 /*
  * casework.h - the laptop's commands for the work on a case: the steps of
  * the workflow (status, transfer, escalation, result notice, opinion,
- * follow-up visit, extension), case numbers, reveals of personal numbers,
+ * follow-up visit, extension, the answer to the township's request for a
+ * correction), case numbers, reveals of personal numbers,
  * the lists of what is due, the village's figures, mediation agreements and
  * the township's rules. Each command function takes the arguments after
  * its name (argv[0] is the command's own name), prints what it did, and
@@ -35,8 +36,8 @@ void casework_device_code(struct local *local, char out[RULES_DEVICE_CODE_LEN + 
  * NULL: of the village's ledger). Returns 0 or an error, printed. */
 int casework_reveal(struct local *local, const char *case_id, const char *what);
 
-/* hamlet case status|transfer|escalate|notice|opinion|followup|extend ...
- * argv[0] is the step. */
+/* hamlet case status|transfer|escalate|notice|opinion|followup|extend|answer
+ * ... argv[0] is the step. */
 int casework_case_step(struct local *local, int argc, char **argv);
 
 /* casework_split_set(argc, argv, status, level, rest): of the FIELD=VALUE
@@ -54,10 +55,11 @@ int casework_apply_set(struct local *local, const char *id, const char *status, 
 
 /* casework_case_summary(local, id, lang): what the rules say of a case
  * today: its deadline and how it stands, its follow-up visit, its
- * agreements; printed after "case show". Returns 0 or the exit status. */
+ * agreements, the township's request for a correction and the answer;
+ * printed after "case show". Returns 0 or the exit status. */
 int casework_case_summary(struct local *local, const char *id, const char *lang);
 
-/* hamlet list overdue|due|followups [--days N] [--json] [--lang L] */
+/* hamlet list overdue|due|followups|corrections [--days N] [--json] [--lang L] */
 int casework_list(struct local *local, int argc, char **argv);
 
 /* hamlet report --month YYYY-MM|--year YYYY [--csv|--json] [--lang L] */

@@ -42,10 +42,12 @@ static const char usage_text[] =
     "  case set ID FIELD=VALUE...          change fields of a case\n"
     "  case status|transfer|escalate|notice|opinion|followup|extend ID ...\n"
     "                                      a step of the work, checked by the rules\n"
+    "  case answer ID TEXT                 answer the township's request for a correction\n"
     "  case delete ID                      delete a case\n"
     "  event add CASE --kind K --note TEXT [--date YYYY-MM-DD]\n"
     "  agreement add|set|show|sign|supplement|print   mediation agreements\n"
-    "  list overdue|due|followups          what needs doing, by the township's rules\n"
+    "  list overdue|due|followups|corrections   what needs doing, and what the\n"
+    "                                      township asked\n"
     "  report --month YYYY-MM|--year YYYY  the village's figures (--csv, --json)\n"
     "  rules                               the township's rules in force here\n"
     "  contact add|list|show|set           people: parties, petitioners, mediators\n"
@@ -245,6 +247,7 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         "       hamlet case show ID [--reveal]\n"
         "       hamlet case set ID FIELD=VALUE...\n"
         "       hamlet case status|transfer|escalate|notice|opinion|followup|extend ID ...\n"
+        "       hamlet case answer ID TEXT\n"
         "       hamlet case delete ID\n"
         "Fields: case_no kind channel category severity status level title facts claims\n"
         "mediator_id mediator_name received_by outcome. IDs may be shortened to 8+ characters.\n"
@@ -316,7 +319,7 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
         return 0;
     }
     static const char *const steps[] = {"status",  "transfer", "escalate", "notice",
-                                        "opinion", "followup", "extend"};
+                                        "opinion", "followup", "extend",   "answer"};
     for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
         if (!strcmp(sub, steps[k])) {
             return casework_case_step(&c->local, argc, argv);

@@ -52,7 +52,11 @@ static const char usage_text[] =
     "                                    the review pages\n"
     "  export [--village CODE] [--reveal]   the merged ledger as JSON Lines\n"
     "  case deadline ID YYYY-MM-DD|none [--note TEXT]   the township's deadline on a case\n"
-    "  list overdue|due|followups [--village CODE] [--days N] [--json]   what is due\n"
+    "  case level ID 1-7                 the responsibility level of a case\n"
+    "  case mediator ID NAME [--id X]    assign a case's mediator\n"
+    "  case correct ID COMMENT|--clear   ask the village to correct a case, or clear it\n"
+    "  list overdue|due|followups|corrections [--village CODE] [--days N] [--json]\n"
+    "                                    what is due, and what the township asked\n"
     "  report --month YYYY-MM|--year YYYY [--village CODE] [--csv|--json]   the figures\n"
     "  rules                             the township's rules, as sent to the villages\n"
     "  conflicts list [--village CODE] [--all]   concurrent edits waiting for review\n"
@@ -606,6 +610,9 @@ static int take_serve(void *ctx, int opt, const char *arg)
     case 'k':
         snprintf(cfg->key, sizeof cfg->key, "%s", arg);
         return strlen(arg) < sizeof cfg->key ? 0 : -1;
+    case 'u':
+        snprintf(cfg->url, sizeof cfg->url, "%s", arg);
+        return strlen(arg) < sizeof cfg->url && !strncmp(arg, "https://", 8) ? 0 : -1;
     case 't':
     case 'm':
     case 'i':
@@ -634,10 +641,12 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
     static const char help[] =
         "usage: hamlet-hub serve --listen ADDR:PORT --cert FILE --key FILE\n"
         "                        [--threads N] [--max-connections N] [--idle-timeout S]\n"
-        "                        [--device-rate N]\n"
+        "                        [--device-rate N] [--url URL]\n"
         "Serve the sync endpoint and the review pages (sign in at https://ADDR:PORT/)\n"
         "over HTTPS (TLS 1.2 or newer) until SIGTERM or SIGINT, then finish the\n"
-        "requests in flight and stop. One log line per request on stderr.\n";
+        "requests in flight and stop. One log line per request on stderr. URL\n"
+        "(https://..., or url in the config) is the hub's address as devices reach\n"
+        "it: the devices page puts it into the enrolment codes it makes.\n";
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
                                          {"cert", required_argument, NULL, 'c'},
                                          {"key", required_argument, NULL, 'k'},
@@ -645,6 +654,7 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
                                          {"max-connections", required_argument, NULL, 'm'},
                                          {"idle-timeout", required_argument, NULL, 'i'},
                                          {"device-rate", required_argument, NULL, 'r'},
+                                         {"url", required_argument, NULL, 'u'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int first = sub_options(argc, argv, help, opts, take_serve, &c->config);
@@ -803,44 +813,140 @@ static int cmd_export(struct ctx *c, int argc, char **argv)
     return rc == 0 ? 0 : fail(1, "export failed: %s", hub_strerror(rc));
 }
 
-/* ---- the rules: deadlines, lists, report ---- */
+/* ---- the rules: the township's actions on a case, lists, report ---- */
+
+/* The options of "case". */
+struct case_args {
+    const char *note, *id, *by;
+    int clear;
+};
+
+static int take_case(void *ctx, int opt, const char *arg)
+{
+    struct case_args *a = ctx;
+    switch (opt) {
+    case 'n':
+        a->note = arg;
+        break;
+    case 'i':
+        a->id = arg;
+        break;
+    case 'b':
+        a->by = arg;
+        break;
+    case 'c':
+        a->clear = 1;
+        break;
+    default:
+        return -1;
+    }
+    return 0;
+}
 
 static int cmd_case(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
         "usage: hamlet-hub case deadline ID YYYY-MM-DD|none [--note TEXT]\n"
-        "Set the township's deadline on a case (督办期限), or lift it with 'none'. It wins\n"
-        "over the statutory deadline, is recorded as an event of the case, and reaches\n"
-        "the village at its next sync, where it shows in 'hamlet list overdue'.\n";
-    struct view_args a = {0};
-    if (argc < 2 || strcmp(argv[1], "deadline") != 0) {
+        "       hamlet-hub case level ID 1-7\n"
+        "       hamlet-hub case mediator ID NAME [--id X]\n"
+        "       hamlet-hub case correct ID COMMENT\n"
+        "       hamlet-hub case correct ID --clear\n"
+        "The township's actions on a case. Each is recorded as an event of the case\n"
+        "(naming the reviewer: $USER, or --by NAME) and reaches the village at its\n"
+        "next sync.\n"
+        "  deadline  the township's deadline (督办期限), or 'none' to lift it. It wins\n"
+        "            over the statutory deadline and shows in 'hamlet list overdue'.\n"
+        "  level     the responsibility level, 1 (village mediation committee director)\n"
+        "            to 7 (township principal leader); the township may move it up or\n"
+        "            down.\n"
+        "  mediator  the mediator, by name (at most 50 characters) and, with --id, the\n"
+        "            mediator's id (at most 64).\n"
+        "  correct   mark the case \"needs correction\" (要求更正) with a comment of at\n"
+        "            most 1000 characters; the village sees it in 'hamlet list\n"
+        "            corrections' and answers with 'hamlet case answer'. --clear lifts\n"
+        "            it once the township is satisfied.\n";
+    static const struct option opts[] = {
+        {"note", required_argument, NULL, 'n'}, {"id", required_argument, NULL, 'i'},
+        {"by", required_argument, NULL, 'b'},   {"clear", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    static const char *const subs[] = {"deadline", "level", "mediator", "correct"};
+    static const char *const usages[] = {
+        "usage: hamlet-hub case deadline ID YYYY-MM-DD|none [--note TEXT]",
+        "usage: hamlet-hub case level ID 1-7",
+        "usage: hamlet-hub case mediator ID NAME [--id X]",
+        "usage: hamlet-hub case correct ID COMMENT|--clear",
+    };
+    size_t sub = 0;
+    while (argc >= 2 && sub < sizeof subs / sizeof subs[0] && strcmp(argv[1], subs[sub]) != 0) {
+        sub++;
+    }
+    if (argc < 2 || sub == sizeof subs / sizeof subs[0]) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(help, stdout);
             return 0;
         }
+        if (argc >= 2) {
+            return fail(EXIT_USAGE,
+                        "unknown case command \"%s\" (deadline, level, mediator, correct)",
+                        argv[1]);
+        }
         fputs(help, stderr);
         return EXIT_USAGE;
     }
-    int first = sub_options(argc - 1, argv + 1, help, view_opts, take_view, &a);
+    struct case_args a = {0};
+    int first = sub_options(argc - 1, argv + 1, help, opts, take_case, &a);
     if (first < 0) {
         return first == -1 ? 0 : EXIT_USAGE;
     }
     char **operand = argv + 1 + first;
-    struct rules_date date = RULES_DATE_NONE;
-    if (argc - 1 - first != 2 ||
-        (strcmp(operand[1], "none") && rules_date_parse(operand[1], &date) != 0)) {
-        return fail(EXIT_USAGE, "usage: hamlet-hub case deadline ID YYYY-MM-DD|none [--note TEXT]");
+    int operands = argc - 1 - first;
+    /* Each action takes its own options only. */
+    int wanted = !strcmp(subs[sub], "correct") ? (a.clear ? 1 : 2) : 2;
+    if (operands != wanted || (a.note && sub != 0) || (a.id && sub != 2) || (a.clear && sub != 3)) {
+        return fail(EXIT_USAGE, "%s", usages[sub]);
     }
+    struct rules_date date = RULES_DATE_NONE;
+    long level = 0;
+    if (sub == 0 && strcmp(operand[1], "none") && rules_date_parse(operand[1], &date) != 0) {
+        return fail(EXIT_USAGE, "%s", usages[sub]);
+    }
+    if (sub == 1) {
+        char *end = NULL;
+        errno = 0;
+        level = strtol(operand[1], &end, 10);
+        if (errno || !operand[1][0] || *end || level < RULES_LEVEL_MIN || level > RULES_LEVEL_MAX) {
+            return fail(EXIT_USAGE, "a level is a number from %d (%s) to %d (%s)", RULES_LEVEL_MIN,
+                        rules_level_label(RULES_LEVEL_MIN, "en"), RULES_LEVEL_MAX,
+                        rules_level_label(RULES_LEVEL_MAX, "en"));
+        }
+    }
+    const char *user = getenv("USER");
+    const char *by = a.by && a.by[0] ? a.by : user && user[0] ? user : NULL;
     struct store *s;
     int rc = open_store(c, 0, &s);
     if (rc != 0) {
         return rc;
     }
-    char why[WORKFLOW_WHY];
-    rc = review_deadline(s, &c->config.rules, operand[0], date, a.note, why, sizeof why);
+    char why[WORKFLOW_WHY] = "";
+    switch (sub) {
+    case 0:
+        rc = review_deadline(s, &c->config.rules, operand[0], date, a.note, why, sizeof why);
+        break;
+    case 1:
+        rc = review_level(s, &c->config.rules, operand[0], (int)level, by, why, sizeof why);
+        break;
+    case 2:
+        rc =
+            review_mediator(s, &c->config.rules, operand[0], operand[1], a.id, by, why, sizeof why);
+        break;
+    default:
+        rc = review_correction(s, &c->config.rules, operand[0], a.clear ? NULL : operand[1], by,
+                               why, sizeof why);
+        break;
+    }
     store_close(s);
     if (rc != 0) {
-        return fail(1, "%s", why);
+        return fail(1, "%s", why[0] ? why : hub_strerror(rc));
     }
     printf("saved; the village sees it after its next sync\n");
     return 0;
@@ -849,11 +955,13 @@ static int cmd_case(struct ctx *c, int argc, char **argv)
 static int cmd_list(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet-hub list overdue|due|followups [--village CODE] [--days N] [--json]\n"
-        "                       [--lang zh|en]\n"
+        "usage: hamlet-hub list overdue|due|followups|corrections [--village CODE] [--days N]\n"
+        "                       [--json] [--lang zh|en]\n"
         "What is due, by the township's rules, as of today (China time), for one\n"
-        "village or all: overdue cases, deadlines in the next N days (default 7), or\n"
-        "follow-up visits owed (within N days when --days is given).\n";
+        "village or all: overdue cases, deadlines in the next N days (default 7),\n"
+        "follow-up visits owed (within N days when --days is given), or the cases\n"
+        "the township asked to correct and has not cleared, with the village's\n"
+        "answer when it came.\n";
     struct view_args a = {0};
     int first = sub_options(argc, argv, help, view_opts, take_view, &a);
     if (first < 0) {
@@ -871,8 +979,10 @@ static int cmd_list(struct ctx *c, int argc, char **argv)
         which = CASEFILE_DUE_SOON;
     } else if (!strcmp(name, "followups")) {
         which = CASEFILE_FOLLOWUPS;
+    } else if (!strcmp(name, "corrections")) {
+        which = CASEFILE_CORRECTIONS;
     } else {
-        return fail(EXIT_USAGE, "unknown list \"%s\" (overdue, due, followups)", name);
+        return fail(EXIT_USAGE, "unknown list \"%s\" (overdue, due, followups, corrections)", name);
     }
     char *end = NULL;
     long days = which == CASEFILE_DUE_SOON ? 7 : -1;

@@ -153,6 +153,58 @@ int review_deadline(struct store *store, const struct rules_config *rules, const
     return store_with_ledger(store, deadline_in, &d);
 }
 
+/* ---- levels, mediators, corrections ---- */
+
+enum action_kind { ACTION_LEVEL, ACTION_MEDIATOR, ACTION_CORRECTION };
+
+struct action {
+    enum action_kind kind;
+    const struct rules_config *rules;
+    const char *case_id, *text, *id, *who;
+    int level;
+    char *why;
+    size_t why_len;
+};
+
+static int action_in(struct replica *replica, void *ctx)
+{
+    struct action *a = ctx;
+    struct workflow w;
+    char now[40];
+    hub_workflow(replica, a->rules, &w, now, sizeof now);
+    if (a->who && a->who[0]) {
+        w.who = a->who;
+    }
+    int rc = a->kind == ACTION_LEVEL      ? workflow_level(&w, a->case_id, a->level, NULL)
+             : a->kind == ACTION_MEDIATOR ? workflow_mediator(&w, a->case_id, a->text, a->id, NULL)
+                                          : workflow_correction(&w, a->case_id, a->text);
+    if (rc != 0 && a->why && a->why_len) {
+        snprintf(a->why, a->why_len, "%s", w.why);
+    }
+    return rc;
+}
+
+int review_level(struct store *store, const struct rules_config *rules, const char *case_id,
+                 int level, const char *who, char *why, size_t why_len)
+{
+    struct action a = {ACTION_LEVEL, rules, case_id, NULL, NULL, who, level, why, why_len};
+    return store_with_ledger(store, action_in, &a);
+}
+
+int review_mediator(struct store *store, const struct rules_config *rules, const char *case_id,
+                    const char *name, const char *id, const char *who, char *why, size_t why_len)
+{
+    struct action a = {ACTION_MEDIATOR, rules, case_id, name, id, who, 0, why, why_len};
+    return store_with_ledger(store, action_in, &a);
+}
+
+int review_correction(struct store *store, const struct rules_config *rules, const char *case_id,
+                      const char *comment, const char *who, char *why, size_t why_len)
+{
+    struct action a = {ACTION_CORRECTION, rules, case_id, comment, NULL, who, 0, why, why_len};
+    return store_with_ledger(store, action_in, &a);
+}
+
 /* ---- lists and report ---- */
 
 struct reading {
@@ -270,4 +322,28 @@ int review_reveal(struct store *store, const char *village, const char *what, co
     }
     villages_free(&r.villages);
     return rc;
+}
+
+struct case_reveal {
+    const struct rules_config *rules;
+    const char *case_id, *who;
+};
+
+static int case_reveal_in(struct replica *replica, void *ctx)
+{
+    struct case_reveal *r = ctx;
+    struct workflow w;
+    char now[40];
+    hub_workflow(replica, r->rules, &w, now, sizeof now);
+    if (r->who && r->who[0]) {
+        w.who = r->who;
+    }
+    return workflow_reveal(&w, NULL, r->case_id, "case page");
+}
+
+int review_reveal_case(struct store *store, const struct rules_config *rules, const char *case_id,
+                       const char *who)
+{
+    struct case_reveal r = {rules, case_id, who};
+    return store_with_ledger(store, case_reveal_in, &r);
 }

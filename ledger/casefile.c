@@ -13,13 +13,16 @@
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Event kinds recorded after the work on a case is done, or about it
  * rather than in it: they never date its conclusion (RULES.md). */
-#define AFTER_KINDS "('followup', 'reveal', 'opinion', 'deadline', 'result_notice', 'comment')"
+#define AFTER_KINDS                                                                                \
+    "('followup', 'reveal', 'opinion', 'deadline', 'result_notice', 'comment', 'level',"           \
+    " 'mediator', 'correction', 'correction_reply')"
 
 void casefile_free(struct casefile *cf)
 {
@@ -33,6 +36,8 @@ void casefile_free(struct casefile *cf)
         free(c->title);
         free(c->category);
         free(c->status_text);
+        free(c->correction);
+        free(c->correction_reply);
     }
     free(cf->cases);
     free(cf->facts);
@@ -110,6 +115,10 @@ enum {
     K_EXTENSION_DAYS,
     K_RESULT_NOTICE_ON,
     K_OPINION,
+    K_CORRECTION,
+    K_CORRECTION_ON,
+    K_CORRECTION_REPLY,
+    K_CORRECTION_REPLY_ON,
 };
 
 static int read_cases(sqlite3 *db, const char *village, struct casefile *cf)
@@ -119,8 +128,9 @@ static int read_cases(sqlite3 *db, const char *village, struct casefile *cf)
     static const char sql[] =
         "SELECT id, village, case_no, title, category, status, kind, channel, severity, level,"
         " created_at, updated_at, accepted_on, concluded_on, deadline, extension_days,"
-        " result_notice_on, opinion FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1)"
-        " ORDER BY id";
+        " result_notice_on, opinion, nullif(correction, ''), correction_on,"
+        " nullif(correction_reply, ''), correction_reply_on"
+        " FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1) ORDER BY id";
     sqlite3_stmt *st = NULL;
     int rc = prepare(db, count_sql, village, &st);
     size_t n = 0;
@@ -183,6 +193,16 @@ static int read_cases(sqlite3 *db, const char *village, struct casefile *cf)
         c->deadline = date_col(st, K_DEADLINE);
         c->result_notice = date_col(st, K_RESULT_NOTICE_ON);
         c->extension_days = sqlite3_column_int(st, K_EXTENSION_DAYS);
+        c->correction = text_dup(st, K_CORRECTION, &failed);
+        c->correction_on = date_col(st, K_CORRECTION_ON);
+        c->correction_reply = text_dup(st, K_CORRECTION_REPLY, &failed);
+        c->correction_reply_on = date_col(st, K_CORRECTION_REPLY_ON);
+        /* Dates are all the ledger has to order a request and its answer
+         * made on different devices: an answer of the same day counts. */
+        c->correction_answered = c->correction && c->correction_reply &&
+                                 (!rules_date_valid(c->correction_on) ||
+                                  (rules_date_valid(c->correction_reply_on) &&
+                                   rules_date_cmp(c->correction_reply_on, c->correction_on) >= 0));
         /* Without a conclusion day, a concluded case is dated by its last
          * change here; the event pass below puts the day of its last work
          * event in its place when there is one (RULES.md). */
@@ -431,6 +451,11 @@ static int wanted(const struct casefile *cf, size_t i, enum casefile_list which,
         }
         *key = rules_date_diff(cf->today, c->followup_due);
         return days < 0 || *key <= days;
+    case CASEFILE_CORRECTIONS:
+        /* The oldest request first; one without a day after the others. */
+        *key = rules_date_valid(c->correction_on) ? rules_date_diff(cf->today, c->correction_on)
+                                                  : INT64_MAX;
+        return c->correction != NULL;
     }
     return 0;
 }
@@ -438,7 +463,7 @@ static int wanted(const struct casefile *cf, size_t i, enum casefile_list which,
 int casefile_select(const struct casefile *cf, enum casefile_list which, const char *village,
                     int days, size_t **out, size_t *nout)
 {
-    if (!cf || !out || !nout || (unsigned)which > CASEFILE_FOLLOWUPS ||
+    if (!cf || !out || !nout || (unsigned)which > CASEFILE_CORRECTIONS ||
         (which == CASEFILE_DUE_SOON && days < 0)) {
         return RULES_E_ARG;
     }
@@ -490,11 +515,43 @@ static void line_state(const struct casefile *cf, const struct casefile_case *c,
         *days = left < 0 ? -left : left;
         return;
     }
+    if (which == CASEFILE_CORRECTIONS) {
+        *state = c->correction_answered ? "answered" : "asked";
+        *date = c->correction_on;
+        *days =
+            rules_date_valid(c->correction_on) ? rules_date_diff(c->correction_on, cf->today) : 0;
+        return;
+    }
     *state = c->due_state == RULES_DUE_OVERDUE ? "overdue"
              : c->due_state == RULES_DUE_SOON  ? "due_soon"
                                                : "on_time";
     *date = c->due;
     *days = c->due_days;
+}
+
+/* A text member, or null. */
+static int add_text(cJSON *obj, const char *key, const char *text)
+{
+    return (text ? cJSON_AddStringToObject(obj, key, text) : cJSON_AddNullToObject(obj, key)) ? 0
+                                                                                              : -1;
+}
+
+/* A date member, or null when d is not set. */
+static int add_day(cJSON *obj, const char *key, struct rules_date d)
+{
+    char day[RULES_DATE_LEN + 1];
+    return add_text(obj, key, rules_date_format(d, day) == 0 ? day : NULL);
+}
+
+/* The township's request and the village's answer, on a line of the
+ * corrections list. */
+static int add_correction(cJSON *obj, const struct casefile_case *c)
+{
+    int failed = add_text(obj, "correction", c->correction) != 0;
+    failed |= add_day(obj, "correction_on", c->correction_on) != 0;
+    failed |= add_text(obj, "correction_reply", c->correction_reply) != 0;
+    failed |= add_day(obj, "correction_reply_on", c->correction_reply_on) != 0;
+    return failed ? SYNC_E_NOMEM : 0;
 }
 
 static int write_json(const struct casefile *cf, enum casefile_list which, const size_t *list,
@@ -531,6 +588,9 @@ static int write_json(const struct casefile *cf, enum casefile_list which, const
             !cJSON_AddNumberToObject(obj, "days", (double)days)) {
             rc = SYNC_E_NOMEM;
         }
+        if (rc == 0 && which == CASEFILE_CORRECTIONS) {
+            rc = add_correction(obj, c);
+        }
     }
     char *text = rc == 0 ? cJSON_Print(array) : NULL;
     if (rc == 0 && !text) {
@@ -541,6 +601,45 @@ static int write_json(const struct casefile *cf, enum casefile_list which, const
     }
     cJSON_free(text);
     cJSON_Delete(array);
+    return rc;
+}
+
+/* The lines of one case of the corrections list: the case, then the
+ * township's request and the village's answer, each on its own line (they
+ * are not cut: a request may be WORKFLOW_CORRECTION_MAX characters). */
+static int correction_lines(const struct casefile_case *c, int64_t days, const char *asked_on,
+                            const char *status, const char *village, int zh,
+                            ledger_io_write_fn write, void *ctx)
+{
+    char when[64], reply_on[RULES_DATE_LEN + 1] = "";
+    if (zh) {
+        snprintf(when, sizeof when, days > 0 ? "%lld天前提出" : "今天提出", (long long)days);
+    } else {
+        snprintf(when, sizeof when, days > 0 ? "asked %lld days ago" : "asked today",
+                 (long long)days);
+    }
+    if (rules_date_valid(c->correction_reply_on)) {
+        (void)rules_date_format(c->correction_reply_on, reply_on);
+    }
+    const char *answer = c->correction_answered ? c->correction_reply : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) {
+        return SYNC_E_NOMEM;
+    }
+    fprintf(out, "%s  %s  %s %s  %s  %s%s%s\n", c->case_no ? c->case_no : c->id, when,
+            zh ? "要求更正" : "asked on", asked_on[0] ? asked_on : "-", status ? status : "-",
+            c->title ? c->title : "", village ? "" : "  ",
+            village ? "" : (c->village ? c->village : ""));
+    fprintf(out, "    %s%s\n", zh ? "镇里：" : "township: ", c->correction);
+    if (answer) {
+        fprintf(out, zh ? "    村里答复（%s）：%s\n" : "    answer (%s): %s\n", reply_on, answer);
+    } else {
+        fprintf(out, "    %s\n", zh ? "村里尚未答复" : "not answered yet");
+    }
+    int rc = fclose(out) == 0 && text ? write(ctx, text, len) : SYNC_E_NOMEM;
+    free(text);
     return rc;
 }
 
@@ -566,6 +665,7 @@ int casefile_write_list(const struct casefile *cf, enum casefile_list which, con
             {"no case is overdue\n", "没有逾期的案件\n"},
             {"no deadline in the coming days\n", "近期没有到期的案件\n"},
             {"no follow-up visit is owed\n", "没有待回访的案件\n"},
+            {"the township asks no correction\n", "没有镇里要求更正的案件\n"},
         };
         const char *text = none[which][zh];
         return write(ctx, text, strlen(text));
@@ -594,6 +694,10 @@ int casefile_write_list(const struct casefile *cf, enum casefile_list which, con
         }
         const char *status =
             c->status ? rules_status_label(c->status, zh ? "zh" : "en") : c->status_text;
+        if (which == CASEFILE_CORRECTIONS) {
+            rc = correction_lines(c, d, due, status, village, zh, write, ctx);
+            continue;
+        }
         snprintf(
             line, sizeof line, "%s  %s  %s %s  %s  %s%s%s\n", c->case_no ? c->case_no : c->id, when,
             which == CASEFILE_FOLLOWUPS ? (zh ? "回访期限" : "visit by") : (zh ? "期限" : "due"),

@@ -40,6 +40,10 @@ struct casefile_case {
     int64_t due_days;                         /* days left, or days overdue */
     struct rules_date followup_due;           /* set once concluded with a severity */
     enum rules_followup_state followup_state; /* of followup_due, today */
+    char *correction;       /* the township's request for a correction; NULL: none asked */
+    char *correction_reply; /* the village's answer, or NULL */
+    struct rules_date correction_on, correction_reply_on; /* the days asked and answered */
+    int correction_answered; /* an answer stands from the day of the request or later */
 };
 
 struct casefile {
@@ -66,17 +70,19 @@ const struct casefile_case *casefile_find(const struct casefile *cf, const char 
 
 /* The lists. */
 enum casefile_list {
-    CASEFILE_OVERDUE,   /* open cases past their deadline, most overdue first */
-    CASEFILE_DUE_SOON,  /* open cases whose deadline is today or in the next days */
-    CASEFILE_FOLLOWUPS, /* follow-up visits owed: overdue ones, then those due within days */
+    CASEFILE_OVERDUE,     /* open cases past their deadline, most overdue first */
+    CASEFILE_DUE_SOON,    /* open cases whose deadline is today or in the next days */
+    CASEFILE_FOLLOWUPS,   /* follow-up visits owed: overdue ones, then those due within days */
+    CASEFILE_CORRECTIONS, /* cases the township asked to correct and has not cleared, oldest
+                             request first, answered or not */
 };
 
 /* casefile_select(cf, which, village, days, out, nout): the indexes into
  * cf->cases of the list's cases (of village, NULL: all), in the list's
  * order. days: the horizon of CASEFILE_DUE_SOON (today to today + days)
  * and CASEFILE_FOLLOWUPS (due by today + days; negative: every visit
- * owed). *out is malloc'd (free() it; NULL when *nout is 0). Returns 0,
- * RULES_E_ARG or SYNC_E_NOMEM. */
+ * owed); CASEFILE_CORRECTIONS ignores it. *out is malloc'd (free() it; NULL when *nout is 0).
+ * Returns 0, RULES_E_ARG or SYNC_E_NOMEM. */
 int casefile_select(const struct casefile *cf, enum casefile_list which, const char *village,
                     int days, size_t **out, size_t *nout);
 
@@ -86,7 +92,11 @@ int casefile_select(const struct casefile *cf, enum casefile_list which, const c
  * "nothing" in words when empty. With json, one JSON array of objects {id,
  * village, case_no, title, status, due, state, days} instead (state:
  * "overdue", "due_soon", "on_time", "due", "done"; the follow-up list
- * gives its visit day as due). Returns 0, an error of casefile_select(),
+ * gives its visit day as due). The corrections list shows under each line
+ * the township's request and the village's answer; its JSON gives the day
+ * of the request as due, the days since then, state "asked" or "answered",
+ * and correction, correction_on, correction_reply and correction_reply_on
+ * (null when not set). Returns 0, an error of casefile_select(),
  * SYNC_E_NOMEM, or the first non-zero value write returned. */
 int casefile_write_list(const struct casefile *cf, enum casefile_list which, const char *village,
                         int days, int json, const char *lang, ledger_io_write_fn write, void *ctx);

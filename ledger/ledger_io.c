@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CASE_COLUMNS 24   /* the case fields and the mediator's two */
+#define MAX_CASE_COLUMNS 32   /* the case fields and the mediator's two */
 #define MAX_GENERATIONS  1000 /* derived ids tried for one place in a list */
 #define PREFIX_LEN       32   /* "parties[123]." and the like */
 #define PATH_MAX_LEN     64   /* a prefix and a member name */
@@ -200,6 +200,10 @@ static const struct field_spec case_fields[] = {
     {"extension_days", "extension_days", SYNC_INT, 1, 365, "an integer from 1 to 365"},
     DATE_FIELD("result_notice_on"),
     {"opinion", "opinion", SYNC_TEXT, 0, 0, NULL},
+    {"correction", "correction", SYNC_TEXT, 0, 0, NULL},
+    DATE_FIELD("correction_on"),
+    {"correction_reply", "correction_reply", SYNC_TEXT, 0, 0, NULL},
+    DATE_FIELD("correction_reply_on"),
     {"created_at", "created_at", SYNC_TEXT, 0, 0, NULL},
     {"updated_at", "updated_at", SYNC_TEXT, 0, 0, NULL},
 };
@@ -1134,6 +1138,10 @@ enum {
     C_EXTENSION_DAYS,
     C_RESULT_NOTICE_ON,
     C_OPINION,
+    C_CORRECTION,
+    C_CORRECTION_ON,
+    C_CORRECTION_REPLY,
+    C_CORRECTION_REPLY_ON,
 };
 
 struct exporter {
@@ -1160,7 +1168,8 @@ static int exporter_start(struct replica *r, const char *code, struct exporter *
         "SELECT id, village, case_no, kind, channel, category, severity, status, level, title,"
         " facts, claims, mediator_id, mediator_name, received_by, outcome, created_at,"
         " updated_at, accepted_on, concluded_on, deadline, extension_days, result_notice_on,"
-        " opinion FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1) ORDER BY id";
+        " opinion, correction, correction_on, correction_reply, correction_reply_on"
+        " FROM cases WHERE deleted = 0 AND (?1 IS NULL OR village = ?1) ORDER BY id";
     static const char parties_sql[] =
         "SELECT p.id, c.name, p.role, c.phone, c.id_no, c.address FROM case_parties p"
         " LEFT JOIN contacts c ON c.id = p.contact_id AND c.village = p.village"
@@ -1342,6 +1351,10 @@ static int case_json(struct exporter *x, cJSON *obj)
         {"extension_days", C_EXTENSION_DAYS},
         {"result_notice_on", C_RESULT_NOTICE_ON},
         {"opinion", C_OPINION},
+        {"correction", C_CORRECTION},
+        {"correction_on", C_CORRECTION_ON},
+        {"correction_reply", C_CORRECTION_REPLY},
+        {"correction_reply_on", C_CORRECTION_REPLY_ON},
     };
     for (size_t i = 0; rc == 0 && i < COUNT(rules_fields); i++) {
         rc = add_column(obj, rules_fields[i].key, st, rules_fields[i].col, 0);

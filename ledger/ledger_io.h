@@ -64,7 +64,9 @@ typedef int (*ledger_io_write_fn)(void *ctx, const char *data, size_t len);
  * The line is checked whole before anything is written: at most
  * LEDGER_IO_MAX_LINE bytes of UTF-8 holding one JSON object; "id" a UUID in
  * lower-case canonical form; "village" a non-empty string; "severity" 1, 2
- * or 3 and "level" 1 to 7 when given; text members strings (or null) no
+ * or 3 and "level" 1 to 7 when given; the day members (accepted_on,
+ * concluded_on, deadline, result_notice_on, correction_on,
+ * correction_reply_on) YYYY-MM-DD; text members strings (or null) no
  * longer than the schema's max_text; "mediator" an object {id, name} or
  * null; "parties" an array of objects (name, role, phone, id_no, address,
  * optional id); "events" an array of objects with "date" (YYYY-MM-DD),
@@ -131,9 +133,11 @@ int ledger_io_derived_id(const char *seed, char out[UUID7_STRLEN + 1]);
  * this order: id, village, case_no, kind, channel, category, severity,
  * status, level, title, facts, claims, parties, mediator, received_by,
  * outcome, accepted_on, concluded_on, deadline, extension_days,
- * result_notice_on, opinion, created_at, updated_at, events. kind, channel,
- * level, received_by, outcome and the six workflow fields from accepted_on
- * to opinion are left out when unknown; the others are always written (null
+ * result_notice_on, opinion, correction, correction_on, correction_reply,
+ * correction_reply_on, created_at, updated_at, events. kind, channel,
+ * level, received_by, outcome, the six workflow fields from accepted_on to
+ * opinion and the four of a correction are left out when unknown, so that
+ * a ledger without them exports as before; the others are always written (null
  * when unknown). parties: the case's parties that are not deleted, by
  * position then id, each {id, name, role, phone, id_no, address}, the
  * numbers masked with LEDGER_IO_MASK (rules_mask_phone, rules_mask_id_no);

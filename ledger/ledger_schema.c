@@ -45,6 +45,13 @@ static const struct schema_column case_columns[] = {
     LWW("extension_days", SYNC_INT),
     LWW("result_notice_on", SYNC_TEXT),
     LWW("opinion", SYNC_TEXT),
+    /* The township's request for a correction and the village's answer
+     * (migration 0003): the hub writes the first two, the laptop the last
+     * two, so a request and an answer never conflict. */
+    LWW("correction", SYNC_TEXT),
+    LWW("correction_on", SYNC_TEXT),
+    LWW("correction_reply", SYNC_TEXT),
+    LWW("correction_reply_on", SYNC_TEXT),
 };
 
 static const struct schema_column contact_columns[] = {

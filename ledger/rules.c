@@ -864,6 +864,24 @@ int rules_escalation_explain(int from, int to, const char *lang, char *buf, size
     return RULES_E_LEVEL;
 }
 
+int rules_level_set_explain(int from, int to, const char *lang, char *buf, size_t len)
+{
+    int zh = is_zh(lang);
+    struct text t;
+    text_init(&t, buf, len);
+    if (!level_known(to) || (from != 0 && !level_known(from))) {
+        text_add(&t, zh ? "责任层级为第1至7级" : "responsibility levels run from 1 to 7");
+        return RULES_E_ARG;
+    }
+    if (from != to) {
+        return 0;
+    }
+    text_add(&t, zh ? "案件已在" : "the case is already at ");
+    text_level(&t, from, zh);
+    text_add(&t, zh ? "；请选择其他层级（第1至7级）" : "; choose another level from 1 to 7");
+    return RULES_E_LEVEL;
+}
+
 /* ---- configuration ---- */
 
 static const struct {

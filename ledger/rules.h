@@ -264,6 +264,14 @@ int rules_escalation_allowed(int from, int to);
  * RULES_E_ARG (a level outside 1-7). */
 int rules_escalation_explain(int from, int to, const char *lang, char *buf, size_t len);
 
+/* rules_level_set_explain(from, to, lang, buf, len): the township sets the
+ * level of a case (督办 from above), which, unlike a village's escalation,
+ * may move it up or down: to must be in 1-7 and differ from the level the
+ * case holds (from; 0 when the case has no level yet, and then every level
+ * is allowed, 1 included). Returns 0 (buf ""), RULES_E_ARG with a sentence
+ * naming levels 1 to 7, or RULES_E_LEVEL when the case is at to already. */
+int rules_level_set_explain(int from, int to, const char *lang, char *buf, size_t len);
+
 /* ---- configuration, per township ---- */
 
 #define RULES_MAX_CATEGORIES 32

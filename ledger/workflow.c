@@ -49,13 +49,15 @@ struct current {
     enum rules_status status;
     int level;
     int extension_days;
+    int correction_asked; /* the township's request for a correction stands */
     struct rules_date received, accepted, result_notice;
 };
 
 static int load_case(struct workflow *w, const char *case_id, struct current *c)
 {
     static const char sql[] = "SELECT village, kind, status, level, extension_days, created_at,"
-                              " accepted_on, result_notice_on FROM cases"
+                              " accepted_on, result_notice_on, coalesce(correction, '') != ''"
+                              " FROM cases"
                               " WHERE id = ?1 AND deleted = 0";
     memset(c, 0, sizeof *c);
     sqlite3_stmt *st = NULL;
@@ -87,6 +89,7 @@ static int load_case(struct workflow *w, const char *case_id, struct current *c)
         if ((t = sqlite3_column_text(st, 7))) {
             (void)rules_date_parse((const char *)t, &c->result_notice);
         }
+        c->correction_asked = sqlite3_column_int(st, 8);
     } else {
         rc = step == SQLITE_DONE ? say(w, SYNC_E_NOT_FOUND, "no case %s", case_id)
                                  : say(w, SYNC_E_DB, "the ledger could not be read");
@@ -487,10 +490,276 @@ int workflow_deadline(struct workflow *w, const char *case_id, struct rules_date
                       set ? day : "", note);
 }
 
+/* ---- the township's actions ---- */
+
+/* Words of an event, formatted into a malloc'd string (free() it), or
+ * NULL when out of memory. */
+static char *words_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *words_of(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *out = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (out) {
+        va_start(ap, fmt);
+        vsnprintf(out, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return out;
+}
+
+/* 1 when s holds only white space: ASCII, or U+3000, the ideographic space
+ * a Chinese input method types. */
+static int blank(const char *s)
+{
+    while (*s) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\v' || *s == '\f') {
+            s++;
+        } else if (!strncmp(s, "\xE3\x80\x80", 3)) {
+            s += 3;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Check a text people give to a step: what names it in the refusal (en,
+ * zh); max is in characters; lines allows line breaks and tabs. Returns 0
+ * or RULES_E_ARG with why set. */
+static int check_text(struct workflow *w, const char *const what[2], const char *text, size_t max,
+                      int lines)
+{
+    int zh = is_zh(w->lang);
+    const char *name = what[zh];
+    if (!text || blank(text)) {
+        return say(w, RULES_E_ARG, zh ? "%s不能为空" : "%s must not be empty", name);
+    }
+    size_t len = strlen(text), chars = 0;
+    if (!delta_utf8_valid(text, len)) {
+        return say(w, RULES_E_ARG, zh ? "%s不是有效的 UTF-8 文字" : "%s is not valid UTF-8 text",
+                   name);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)text[i];
+        if ((b < 0x20 || b == 0x7F) && !(lines && (b == '\n' || b == '\t' || b == '\r'))) {
+            return say(w, RULES_E_ARG,
+                       zh ? "%s不能含控制字符%s" : "%s may not hold control characters%s", name,
+                       lines ? (zh ? "（换行和制表符除外）" : " (line breaks and tabs are allowed)")
+                             : "");
+        }
+        chars += (b & 0xC0) != 0x80;
+    }
+    if (chars > max) {
+        return say(w, RULES_E_ARG,
+                   zh ? "%s有%zu个字，最多%zu个字"
+                      : "%s is %zu characters long; at most %zu are allowed",
+                   name, chars, max);
+    }
+    return 0;
+}
+
+/* "，经办人：" and the name, after an action's words, when w->who is set;
+ * else "" and "". */
+static const char *who_label(const struct workflow *w)
+{
+    return w->who && w->who[0] ? "，经办人：" : "";
+}
+
+static const char *who_name(const struct workflow *w)
+{
+    return w->who && w->who[0] ? w->who : "";
+}
+
+/* Set n fields of the loaded case c and record the event of the step, its
+ * words what followed by the note (inside the unit of work). */
+static int write_step(struct workflow *w, const char *case_id, const struct current *c, size_t n,
+                      const char **columns, const struct sync_value *values, const char *kind,
+                      const char *what, const char *detail, const char *note)
+{
+    int rc = put_case(w, case_id, c->village, n, columns, values);
+    if (rc != 0) {
+        return rc;
+    }
+    char *words = what ? step_note(what, note) : NULL;
+    rc = words ? add_event(w, c->village, case_id, kind, RULES_DATE_NONE, words, detail, NULL)
+               : say(w, SYNC_E_NOMEM, "out of memory");
+    free(words);
+    return rc;
+}
+
+int workflow_level(struct workflow *w, const char *case_id, int level, const char *note)
+{
+    int rc = begin(w);
+    if (rc != 0) {
+        return rc;
+    }
+    struct current c;
+    int from = 0;
+    if ((rc = load_case(w, case_id, &c)) == 0) {
+        /* A level outside 1-7 (an import's 0) is no level. */
+        from = c.level >= RULES_LEVEL_MIN && c.level <= RULES_LEVEL_MAX ? c.level : 0;
+        rc = rules_level_set_explain(from, level, w->lang, w->why, sizeof w->why);
+    }
+    if (rc == 0) {
+        char old[100], detail[8];
+        if (from) {
+            snprintf(old, sizeof old, "第%d级（%s）", from, rules_level_label(from, "zh"));
+        } else {
+            snprintf(old, sizeof old, "未定");
+        }
+        snprintf(detail, sizeof detail, "%d", level);
+        const char *columns[] = {"level"};
+        struct sync_value values[] = {{.type = SYNC_INT, .i = level}};
+        char *what = words_of("镇里调整责任层级：%s → 第%d级（%s）%s%s", old, level,
+                              rules_level_label(level, "zh"), who_label(w), who_name(w));
+        rc = write_step(w, case_id, &c, 1, columns, values, "level", what, detail, note);
+        free(what);
+    }
+    return end(w, rc);
+}
+
+/* 1 when the case has that mediator already (id NULL: none), 0 when not,
+ * or an error. */
+static int same_mediator(struct workflow *w, const char *case_id, const char *name, const char *id)
+{
+    static const char sql[] = "SELECT count(*) FROM cases WHERE id = ?1"
+                              " AND mediator_name IS ?2 AND mediator_id IS ?3";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(replica_db(w->replica), sql, -1, &st, NULL) != SQLITE_OK) {
+        return say(w, SYNC_E_DB, "the ledger could not be read");
+    }
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (id) {
+        sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) > 0
+                                            : say(w, SYNC_E_DB, "the ledger could not be read");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int workflow_mediator(struct workflow *w, const char *case_id, const char *name, const char *id,
+                      const char *note)
+{
+    static const char *const name_words[2] = {"a mediator's name", "调解员姓名"};
+    static const char *const id_words[2] = {"a mediator's id", "调解员编号"};
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = check_text(w, name_words, name, WORKFLOW_MEDIATOR_NAME_MAX, 0);
+    if (rc == 0 && id) {
+        rc = check_text(w, id_words, id, WORKFLOW_MEDIATOR_ID_MAX, 0);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if ((rc = begin(w)) != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0 && (rc = same_mediator(w, case_id, name, id)) == 1) {
+        rc = say(w, RULES_E_ARG,
+                 is_zh(w->lang) ? "该案件的调解员已是%s" : "%s is the case's mediator already",
+                 name);
+    }
+    if (rc == 0) {
+        const char *columns[] = {"mediator_name", "mediator_id"};
+        struct sync_value values[] = {
+            {.type = SYNC_TEXT, .s = name},
+            id ? (struct sync_value){.type = SYNC_TEXT, .s = id}
+               : (struct sync_value){.type = SYNC_NULL},
+        };
+        char *what = words_of("镇里指派调解员：%s%s%s%s%s%s", name, id ? "（编号" : "",
+                              id ? id : "", id ? "）" : "", who_label(w), who_name(w));
+        rc = write_step(w, case_id, &c, 2, columns, values, "mediator", what, name, note);
+        free(what);
+    }
+    return end(w, rc);
+}
+
+int workflow_correction(struct workflow *w, const char *case_id, const char *comment)
+{
+    static const char *const words[2] = {"a request for a correction", "更正要求"};
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = comment ? check_text(w, words, comment, WORKFLOW_CORRECTION_MAX, 1) : 0;
+    if (rc != 0) {
+        return rc;
+    }
+    if ((rc = begin(w)) != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0 && !comment && !c.correction_asked) {
+        rc = say(w, RULES_E_ARG, "%s",
+                 is_zh(w->lang) ? "该案件没有待更正的要求，无需撤销"
+                                : "no correction is asked of this case: there is nothing to clear");
+    }
+    if (rc == 0) {
+        char day[RULES_DATE_LEN + 1];
+        (void)rules_date_format(w->today, day);
+        const char *columns[] = {"correction", "correction_on"};
+        struct sync_value values[] = {
+            comment ? (struct sync_value){.type = SYNC_TEXT, .s = comment}
+                    : (struct sync_value){.type = SYNC_NULL},
+            comment ? (struct sync_value){.type = SYNC_TEXT, .s = day}
+                    : (struct sync_value){.type = SYNC_NULL},
+        };
+        char *what = comment
+                         ? words_of("镇里要求更正：%s%s%s", comment, who_label(w), who_name(w))
+                         : words_of("镇里确认已更正，撤销更正要求%s%s", who_label(w), who_name(w));
+        rc = write_step(w, case_id, &c, 2, columns, values, "correction", what,
+                        comment ? "asked" : "cleared", NULL);
+        free(what);
+    }
+    return end(w, rc);
+}
+
+int workflow_correction_reply(struct workflow *w, const char *case_id, const char *text)
+{
+    static const char *const words[2] = {"an answer to the township", "对更正要求的答复"};
+    if (!w) {
+        return RULES_E_ARG;
+    }
+    int rc = check_text(w, words, text, WORKFLOW_CORRECTION_MAX, 1);
+    if (rc != 0) {
+        return rc;
+    }
+    if ((rc = begin(w)) != 0) {
+        return rc;
+    }
+    struct current c;
+    if ((rc = load_case(w, case_id, &c)) == 0 && !c.correction_asked) {
+        rc = say(w, RULES_E_ARG, "%s",
+                 is_zh(w->lang) ? "镇里没有对该案件提出更正要求，无需答复"
+                                : "the township asks no correction of this case: there is "
+                                  "nothing to answer");
+    }
+    if (rc == 0) {
+        char day[RULES_DATE_LEN + 1];
+        (void)rules_date_format(w->today, day);
+        const char *columns[] = {"correction_reply", "correction_reply_on"};
+        struct sync_value values[] = {{.type = SYNC_TEXT, .s = text},
+                                      {.type = SYNC_TEXT, .s = day}};
+        char *what = words_of("答复更正要求：%s%s%s", text, who_label(w), who_name(w));
+        rc = write_step(w, case_id, &c, 2, columns, values, "correction_reply", what, "answered",
+                        NULL);
+        free(what);
+    }
+    return end(w, rc);
+}
+
 /* The kinds the steps write: not for workflow_event(). */
-static const char *const step_kinds[] = {"status",   "referral",  "escalation", "result_notice",
-                                         "opinion",  "extension", "deadline",   "reveal",
-                                         "followup", "agreement"};
+static const char *const step_kinds[] = {
+    "status",    "referral", "escalation", "result_notice",   "opinion",
+    "extension", "deadline", "reveal",     "followup",        "agreement",
+    "level",     "mediator", "correction", "correction_reply"};
 
 int workflow_event(struct workflow *w, const char *case_id, const char *kind,
                    struct rules_date date, const char *note, const char *detail,

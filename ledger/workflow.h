@@ -12,10 +12,14 @@
  * result notice ("result_notice"), the party's opinion ("opinion"), a
  * follow-up visit ("followup"), the one extension of a petition
  * ("extension", detail the days), a deadline the township sets
- * ("deadline", detail the day), the signing of an agreement ("agreement",
- * detail "signed") and each reveal of personal numbers ("reveal"). The
- * laptop and the hub call the same functions. A refused step writes
- * nothing and says why, naming what is allowed.
+ * ("deadline", detail the day), the level the township sets ("level",
+ * detail the level), the mediator it assigns ("mediator", detail the
+ * name), its request for a correction and the clearing of it
+ * ("correction", detail "asked" or "cleared"), the village's answer
+ * ("correction_reply", detail "answered"), the signing of an agreement
+ * ("agreement", detail "signed") and each reveal of personal numbers
+ * ("reveal"). The laptop and the hub call the same functions. A refused
+ * step writes nothing and says why, naming what is allowed.
  */
 #ifndef HAMLET_WORKFLOW_H
 #define HAMLET_WORKFLOW_H
@@ -28,6 +32,13 @@
 struct replica;
 
 #define WORKFLOW_WHY 512
+
+/* The longest texts the township's actions take, in characters (UTF-8):
+ * a mediator's name and id, and a request for a correction or its answer
+ * (the UI's fields can use them as their maxlength). */
+#define WORKFLOW_MEDIATOR_NAME_MAX 50
+#define WORKFLOW_MEDIATOR_ID_MAX   64
+#define WORKFLOW_CORRECTION_MAX    1000
 
 /* Who acts, and when. The caller fills it; why receives the reason of a
  * refusal or failure. */
@@ -91,6 +102,43 @@ int workflow_extend(struct workflow *w, const char *case_id, int days, const cha
  * one. */
 int workflow_deadline(struct workflow *w, const char *case_id, struct rules_date date,
                       const char *note);
+
+/* The township's actions that travel to the village (RULES.md, "The
+ * township's actions"). w->who, the reviewer, is named in the event's
+ * words when set. The texts are checked first: not blank, well-formed
+ * UTF-8, no control characters (a request and an answer may hold line
+ * breaks and tabs), no longer than the limits above; a refusal
+ * (RULES_E_ARG) names the limit. */
+
+/* workflow_level(w, case_id, level, note): the township sets the
+ * responsibility level, up or down (rules_level_set_explain(): 1 to 7,
+ * not the level the case holds): field level, event "level" with the new
+ * level as detail and the old and new level in its words. */
+int workflow_level(struct workflow *w, const char *case_id, int level, const char *note);
+
+/* workflow_mediator(w, case_id, name, id, note): the township assigns a
+ * mediator: mediator_name = name, mediator_id = id (NULL: none, so that
+ * the id of an earlier mediator does not stay with the new name); event
+ * "mediator", detail the name. The mediator the case has already (same
+ * name and id) is refused. */
+int workflow_mediator(struct workflow *w, const char *case_id, const char *name, const char *id,
+                      const char *note);
+
+/* workflow_correction(w, case_id, comment): the township marks the case
+ * "needs correction" (要求更正) with comment: correction = comment,
+ * correction_on = today, event "correction", detail "asked", the comment
+ * in its words. Asking again replaces the comment (a reminder is one too).
+ * comment NULL clears the request once the township is satisfied:
+ * correction and correction_on NULL, event detail "cleared"; refused when
+ * nothing is asked. An empty or blank comment is refused, not taken for a
+ * clearing. The village's answer is left as it is: it is the village's. */
+int workflow_correction(struct workflow *w, const char *case_id, const char *comment);
+
+/* workflow_correction_reply(w, case_id, text): the village answers the
+ * township's request: correction_reply = text, correction_reply_on =
+ * today, event "correction_reply", detail "answered", the text in its
+ * words. Refused when no correction is asked of the case. */
+int workflow_correction_reply(struct workflow *w, const char *case_id, const char *text);
 
 /* workflow_event(w, case_id, kind, date, note, detail, id): record an
  * event as given (date: today when not set); kind is a word of a-z and _.

@@ -8,7 +8,10 @@
  * what people would notice: every laptop's export byte for byte the hub's,
  * concurrent edits in the review queue and the decision back on the
  * laptops, a 2G link that cuts every 20 KB, crashes of either side in the
- * middle of a sync, a wrong certificate, and laptop clocks 200 days off.
+ * middle of a sync, a wrong certificate, laptop clocks 200 days off, and
+ * the township's actions on a case (deadline, level, mediator, a request
+ * for a correction) reaching the village and the village's answer coming
+ * back.
  * Nothing may be missing or doubled: the hub holds each laptop's changes
  * exactly once (one journal row per change the laptop made).
  *
@@ -1414,6 +1417,166 @@ static void test_deadline_travels_down(void **state)
     free(hub);
 }
 
+/* The hub's list of corrections, in English, for the village. */
+static char *hub_corrections(struct fixture *f)
+{
+    return HUB_OK(f, "list", "corrections", "--village", VILLAGE_A, "--lang", "en");
+}
+
+static void test_township_actions(void **state)
+{
+    struct fixture *f = *state;
+    printf("  checks: the township marks a case \"needs correction\", sets its level and its"
+           " mediator; after a sync the village lists it, its export carries them, and it"
+           " answers; after the next sync the township sees the answer and clears the request;"
+           " refused values write nothing\n");
+    assert_int_equal(hubproc_village_add(f->hub, VILLAGE_A), 0);
+    char code[HUBPROC_CODE_MAX];
+    assert_int_equal(hubproc_device_add(f->hub, VILLAGE_A, code, sizeof code), 0);
+    struct agentproc *t = new_laptop(f, "t");
+    char path[AGENTPROC_PATH_MAX + 64];
+    assert_int_equal(write_cases(f, "cases-200.jsonl", VILLAGE_A, 0, 4, NULL, "actions.jsonl", path,
+                                 sizeof path),
+                     4);
+    char ids[4][UUID_LEN + 1];
+    assert_int_equal(case_ids(path, ids, 4), 4);
+    RUN_QUIET(t, "init", "--village", VILLAGE_A);
+    RUN_QUIET(t, "import", path);
+    enrol(t, code);
+    sync_ok(t);
+    const char *id = ids[0], *other = ids[1];
+    char case_no[128];
+    case_field(t, id, "case_no", case_no, sizeof case_no);
+    assert_true(case_no[0] != '\0');
+
+    printf("  the township acts on %s (%s)\n", case_no, id);
+    static const char comment[] = "当事人电话号码与身份证登记不一致，请核对后更正";
+    free(HUB_OK(f, "case", "correct", id, comment, "--by", "王科长"));
+    free(HUB_OK(f, "case", "level", id, "4", "--by", "王科长"));
+    free(HUB_OK(f, "case", "mediator", id, "谭永清", "--id", "M09", "--by", "王科长"));
+    char *out = hub_corrections(f);
+    printf("    hub: %s", out);
+    assert_non_null(strstr(out, case_no));
+    assert_non_null(strstr(out, comment));
+    assert_non_null(strstr(out, "not answered yet"));
+    free(out);
+
+    /* Refused at the hub: a usage error, or a reason; nothing written. */
+    char *before = NULL;
+    size_t len = 0;
+    assert_int_equal(hubproc_export(f->hub, VILLAGE_A, &before, &len), 0);
+    static const struct {
+        int status;
+        const char *args[6];
+    } refused[] = {
+        {2, {"case", "level", NULL, "9", NULL}},
+        {1, {"case", "level", NULL, "4", NULL}}, /* the level it holds */
+        {1, {"case", "correct", NULL, "--clear", NULL}},
+        {1, {"case", "correct", NULL, "\xE3\x80\x80", NULL}}, /* U+3000 alone is blank */
+        {1, {"case", "mediator", NULL, "谭永清", "--id", "M\x01"}},
+        {2, {"case", "correct", NULL, comment, "--clear", NULL}},
+        {2, {"case", "promote", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *args[7] = {NULL};
+        memcpy(args, refused[i].args, sizeof refused[i].args);
+        args[2] = i == 2 || i == 3 ? other : id; /* the case, filled in */
+        int status = hubproc_run(f->hub, args, NULL, NULL);
+        if (status != refused[i].status) {
+            fail_msg("hamlet-hub %s %s: exit %d, expected %d", args[0], args[1], status,
+                     refused[i].status);
+        }
+    }
+    static const char *const no_case[] = {"case", "mediator",
+                                          "0190f5a2-7b3c-7d4e-8f5a-6b7c8d9e0a99", "谭永清", NULL};
+    assert_int_equal(hubproc_run(f->hub, no_case, NULL, NULL), 1);
+    char *after = NULL;
+    assert_int_equal(hubproc_export(f->hub, VILLAGE_A, &after, &len), 0);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    out = RUN_OK(t, "list", "corrections", "--lang", "en");
+    assert_string_equal(out, "the township asks no correction\n"); /* not yet here */
+    free(out);
+    sync_ok(t);
+    out = RUN_OK(t, "list", "corrections", "--lang", "en");
+    printf("    village: %s", out);
+    assert_non_null(strstr(out, case_no));
+    assert_non_null(strstr(out, comment));
+    assert_non_null(strstr(out, "asked today"));
+    assert_non_null(strstr(out, "not answered yet"));
+    free(out);
+    out = RUN_OK(t, "list", "corrections", "--json");
+    assert_non_null(strstr(out, "\"state\":\t\"asked\""));
+    free(out);
+    char *exported = RUN_OK(t, "export");
+    char *line = export_line(exported, id);
+    assert_non_null(line);
+    assert_non_null(strstr(line, "\"level\":4,"));
+    assert_non_null(strstr(line, "\"mediator\":{\"id\":\"M09\",\"name\":\"谭永清\"}"));
+    assert_non_null(strstr(line, comment));
+    assert_null(strstr(line, "\"correction_reply\""));
+    free(line);
+    free(exported);
+    assert_same_as_hub(f, t, VILLAGE_A);
+    out = RUN_OK(t, "case", "show", id);
+    assert_non_null(strstr(out, "correction: 当事人电话号码"));
+    assert_non_null(strstr(out, "镇里调整责任层级"));
+    assert_non_null(strstr(out, "王科长"));
+    free(out);
+    assert_int_equal(ledger_count(t, "SELECT count(*) FROM events WHERE kind IN ('level',"
+                                     " 'mediator', 'correction') AND detail IS NOT NULL"),
+                     3);
+
+    printf("  the village answers\n");
+    struct agentproc_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(t, &r, "case", "answer", other, "已核对", "--lang", "en"), 1);
+    assert_non_null(strstr(r.err, "nothing to answer"));
+    agentproc_result_clear(&r);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(t, &r, "case", "set", id, "correction=不要了"), 2);
+    assert_non_null(strstr(r.err, "hamlet-hub case correct"));
+    agentproc_result_clear(&r);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(RUN_ANY(t, &r, "case", "answer", id, "", "--lang", "en"), 1);
+    assert_non_null(strstr(r.err, "must not be empty"));
+    agentproc_result_clear(&r);
+    static const char answer[] = "已与当事人核对，电话号码已更正为本人手机";
+    RUN_QUIET(t, "case", "answer", id, answer);
+    out = RUN_OK(t, "list", "corrections", "--lang", "en");
+    assert_non_null(strstr(out, "answer ("));
+    assert_non_null(strstr(out, answer));
+    free(out);
+    sync_ok(t);
+    out = hub_corrections(f);
+    printf("    hub: %s", out);
+    assert_non_null(strstr(out, case_no));
+    assert_non_null(strstr(out, answer));
+    free(out);
+    char json_answer[256];
+    snprintf(json_answer, sizeof json_answer, "\"%s\"", answer);
+    assert_true(hub_case_has(f, VILLAGE_A, id, "correction_reply", json_answer));
+    assert_true(hub_case_has(f, VILLAGE_A, id, "correction",
+                             "\"当事人电话号码与身份证登记不一致，请核对后更正\""));
+
+    printf("  the township is satisfied and clears it\n");
+    free(HUB_OK(f, "case", "correct", id, "--clear"));
+    out = hub_corrections(f);
+    assert_string_equal(out, "the township asks no correction\n");
+    free(out);
+    sync_ok(t);
+    out = RUN_OK(t, "list", "corrections", "--lang", "en");
+    assert_string_equal(out, "the township asks no correction\n");
+    free(out);
+    assert_same_as_hub(f, t, VILLAGE_A);
+    assert_int_equal(ledger_count(t, "SELECT count(*) FROM events WHERE kind = 'correction'"), 2);
+    assert_int_equal(ledger_count(t, "SELECT count(*) FROM events WHERE kind = 'correction_reply'"),
+                     1);
+    assert_exactly_once(f, t);
+}
+
 /* The number of lines of text that contain needle. */
 static size_t lines_with(const char *text, const char *needle)
 {
@@ -1589,6 +1752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_travels_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_numbers_and_agreements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_township_actions, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     hubclient_global_cleanup();

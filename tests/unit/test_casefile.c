@@ -6,7 +6,8 @@
  * engine as the laptop writes them, then read back: the day a case was
  * received and concluded, whether it was mediated and how the mediation
  * ended, the follow-up visit, a petition's deadlines, the deadline that
- * governs now and how it stands today, the lists of the command line (as
+ * governs now and how it stands today, the township's requests for a
+ * correction and the village's answers, the lists of the command line (as
  * indexes, as JSON and as text in both languages) and the township figures
  * computed over the facts. Dates cross month ends, a leap day and the end
  * of a year.
@@ -329,7 +330,8 @@ static void test_concluded_day(void **state)
                                     .updated_at = "2024-04-02T10:00:00+08:00"});
     add_event(f, BAISHA, CASE_ID("02"), "2024-01-30", "session", NULL);
     add_event(f, BAISHA, CASE_ID("02"), "2024-02-29", "agreement", NULL);
-    const char *after[] = {"followup", "reveal", "opinion", "deadline", "result_notice", "comment"};
+    const char *after[] = {"followup", "reveal", "opinion",  "deadline",   "result_notice",
+                           "comment",  "level",  "mediator", "correction", "correction_reply"};
     for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
         char date[16];
         snprintf(date, sizeof date, "2024-03-%02zu", i + 2);
@@ -938,7 +940,7 @@ static void test_select_lists(void **state)
     size_t *list = NULL, n = 0;
     assert_int_equal(casefile_select(cf, CASEFILE_DUE_SOON, NULL, -1, &list, &n), RULES_E_ARG);
     assert_int_equal(casefile_select(NULL, CASEFILE_OVERDUE, NULL, 0, &list, &n), RULES_E_ARG);
-    assert_int_equal(casefile_select(cf, (enum casefile_list)3, NULL, 0, &list, &n), RULES_E_ARG);
+    assert_int_equal(casefile_select(cf, (enum casefile_list)4, NULL, 0, &list, &n), RULES_E_ARG);
     /* Follow-ups: every one owed, or those due within N days and the
      * overdue ones; the visited one never. */
     assert_list(cf, CASEFILE_FOLLOWUPS, NULL, -1, "11 12 13 14");
@@ -1079,7 +1081,7 @@ static void test_write_list_text(void **state)
     /* A list that does not exist has no words either. */
     sink_reset(&s);
     assert_int_equal(
-        casefile_write_list(cf, (enum casefile_list)3, NULL, 0, 0, "en", sink_write, &s),
+        casefile_write_list(cf, (enum casefile_list)4, NULL, 0, 0, "en", sink_write, &s),
         RULES_E_ARG);
     assert_null(s.data);
 
@@ -1130,6 +1132,150 @@ static void test_write_list_text(void **state)
                      RULES_E_ARG);
     assert_int_equal(casefile_write_list(cf, CASEFILE_OVERDUE, NULL, 0, 0, "en", NULL, &s),
                      RULES_E_ARG);
+    sink_reset(&s);
+}
+
+/* ---- the township's requests for a correction ---- */
+
+/* Text fields of a case, written as the hub and the laptop write them;
+ * pairs of column and value (NULL: cleared), ended by NULL. */
+static void put_fields(struct fixture *f, const char *id, const char *village, ...)
+{
+    const char *columns[8];
+    struct sync_value values[8];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, village);
+    const char *column;
+    while ((column = va_arg(ap, const char *)) != NULL) {
+        const char *value = va_arg(ap, const char *);
+        assert_true(n < 8);
+        columns[n] = column;
+        values[n++] = value ? (struct sync_value){.type = SYNC_TEXT, .s = value}
+                            : (struct sync_value){.type = SYNC_NULL};
+    }
+    va_end(ap);
+    int rc = replica_put(f->replica, "cases", id, village, n, columns, values, NULL);
+    if (rc != 0) {
+        fail_msg("replica_put %s: %s", id, sync_strerror(rc));
+    }
+}
+
+static void make_corrections(struct fixture *f)
+{
+    /* Asked on three days, one of them answered the same day, one answered
+     * before a later request (so not answered), one not at all. */
+    put_case(f, &(struct case_spec){.id = CASE_ID("21"),
+                                    .case_no = "（2024）白沙调字第A3-0021号",
+                                    .title = "案件21",
+                                    .status = "mediating"});
+    put_fields(f, CASE_ID("21"), BAISHA, "correction", "当事人身份证号有误\n请核对",
+               "correction_on", "2024-12-20", NULL);
+    put_case(f, &(struct case_spec){.id = CASE_ID("22"), .title = "案件22", .status = "closed"});
+    put_fields(f, CASE_ID("22"), BAISHA, "correction", "补充调解笔录", "correction_on",
+               "2024-12-28", "correction_reply", "已补充", "correction_reply_on", "2024-12-28",
+               NULL);
+    put_case(f, &(struct case_spec){.id = CASE_ID("23"), .title = "案件23", .status = "accepted"});
+    put_fields(f, CASE_ID("23"), BAISHA, "correction", "再次核对金额", "correction_on",
+               "2024-12-29", "correction_reply", "第一次的答复", "correction_reply_on",
+               "2024-12-27", NULL);
+    /* Cleared by the township: the answer stays, the case leaves the list. */
+    put_case(f, &(struct case_spec){.id = CASE_ID("24"), .title = "案件24", .status = "accepted"});
+    put_fields(f, CASE_ID("24"), BAISHA, "correction", NULL, "correction_on", NULL,
+               "correction_reply", "已改", "correction_reply_on", "2024-12-01", NULL);
+    /* An empty request asks for nothing. */
+    put_case(f, &(struct case_spec){.id = CASE_ID("25"), .title = "案件25", .status = "accepted"});
+    put_fields(f, CASE_ID("25"), BAISHA, "correction", "", NULL);
+    /* Another village's request, and a deleted case's. */
+    put_case(f, &(struct case_spec){.id = CASE_ID("26"), .village = YANGLIU, .status = "accepted"});
+    put_fields(f, CASE_ID("26"), YANGLIU, "correction", "杨柳的", "correction_on", "2024-12-30",
+               NULL);
+    put_case(f, &(struct case_spec){.id = CASE_ID("27"), .status = "accepted"});
+    put_fields(f, CASE_ID("27"), BAISHA, "correction", "已删除的", "correction_on", "2024-12-01",
+               NULL);
+    assert_int_equal(replica_delete(f->replica, "cases", CASE_ID("27")), 0);
+}
+
+static void test_corrections_list(void **state)
+{
+    struct fixture *f = *state;
+    make_corrections(f);
+    const struct casefile *cf = load(f, NULL, "2024-12-30");
+    const struct casefile_case *c = find(cf, CASE_ID("21"));
+    assert_string_equal(c->correction, "当事人身份证号有误\n请核对");
+    assert_day(c->correction_on, "2024-12-20");
+    assert_null(c->correction_reply);
+    assert_day(c->correction_reply_on, NULL);
+    assert_false(c->correction_answered);
+    c = find(cf, CASE_ID("22"));
+    assert_string_equal(c->correction_reply, "已补充");
+    assert_true(c->correction_answered); /* the same day counts */
+    assert_false(find(cf, CASE_ID("23"))->correction_answered);
+    c = find(cf, CASE_ID("24"));
+    assert_null(c->correction);
+    assert_string_equal(c->correction_reply, "已改");
+    assert_null(find(cf, CASE_ID("25"))->correction);
+
+    /* Oldest request first; every village, or one; days ignored. */
+    assert_list(cf, CASEFILE_CORRECTIONS, NULL, -1, "21 22 23 26");
+    assert_list(cf, CASEFILE_CORRECTIONS, BAISHA, 0, "21 22 23");
+    assert_list(cf, CASEFILE_CORRECTIONS, YANGLIU, 7, "26");
+
+    cJSON *array = list_json(cf, CASEFILE_CORRECTIONS, 0);
+    assert_int_equal(cJSON_GetArraySize(array), 4);
+    const cJSON *first = cJSON_GetArrayItem(array, 0);
+    assert_string_equal(json_text(first, "id"), CASE_ID("21"));
+    assert_string_equal(json_text(first, "status"), "mediating");
+    assert_string_equal(json_text(first, "due"), "2024-12-20");
+    assert_string_equal(json_text(first, "state"), "asked");
+    assert_true(json_number(first, "days") == 10);
+    assert_string_equal(json_text(first, "correction"), "当事人身份证号有误\n请核对");
+    assert_string_equal(json_text(first, "correction_on"), "2024-12-20");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(first, "correction_reply")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(first, "correction_reply_on")));
+    const cJSON *answered = cJSON_GetArrayItem(array, 1);
+    assert_string_equal(json_text(answered, "state"), "answered");
+    assert_string_equal(json_text(answered, "correction_reply"), "已补充");
+    assert_string_equal(json_text(answered, "correction_reply_on"), "2024-12-28");
+    assert_true(json_number(answered, "days") == 2);
+    assert_string_equal(json_text(cJSON_GetArrayItem(array, 2), "state"), "asked");
+    cJSON_Delete(array);
+
+    struct sink s = {0};
+    list_text(cf, CASEFILE_CORRECTIONS, BAISHA, 0, "en", &s);
+    assert_contains(s.data, "（2024）白沙调字第A3-0021号  asked 10 days ago  asked on 2024-12-20");
+    assert_contains(s.data, "    township: 当事人身份证号有误\n请核对\n    not answered yet\n");
+    assert_contains(s.data, "    township: 补充调解笔录\n    answer (2024-12-28): 已补充\n");
+    /* An answer older than the request is not shown as its answer. */
+    assert_null(strstr(s.data, "第一次的答复"));
+    assert_null(strstr(s.data, "已改"));
+    assert_null(strstr(s.data, BAISHA));
+    list_text(cf, CASEFILE_CORRECTIONS, NULL, 0, "zh", &s);
+    assert_contains(s.data, "10天前提出  要求更正 2024-12-20");
+    assert_contains(s.data, "    镇里：补充调解笔录\n    村里答复（2024-12-28）：已补充\n");
+    assert_contains(s.data, "村里尚未答复");
+    assert_contains(s.data, "今天提出");
+    assert_contains(s.data, YANGLIU);
+    /* A request of 1000 characters is shown whole. */
+    char long_text[3 * 1000 + 1];
+    for (size_t i = 0; i < 1000; i++) {
+        memcpy(long_text + 3 * i, "改", 3);
+    }
+    long_text[3 * 1000] = '\0';
+    put_fields(f, CASE_ID("21"), BAISHA, "correction", long_text, NULL);
+    cf = load(f, BAISHA, "2024-12-30");
+    list_text(cf, CASEFILE_CORRECTIONS, NULL, 0, "zh", &s);
+    assert_contains(s.data, long_text);
+    sink_reset(&s);
+
+    /* Nothing asked: the list says so. */
+    put_fields(f, CASE_ID("26"), YANGLIU, "correction", NULL, "correction_on", NULL, NULL);
+    cf = load(f, YANGLIU, "2024-12-30");
+    assert_list(cf, CASEFILE_CORRECTIONS, NULL, 0, "");
+    list_text(cf, CASEFILE_CORRECTIONS, NULL, 0, "en", &s);
+    assert_string_equal(s.data, "the township asks no correction\n");
+    list_text(cf, CASEFILE_CORRECTIONS, NULL, 0, "zh", &s);
+    assert_string_equal(s.data, "没有镇里要求更正的案件\n");
     sink_reset(&s);
 }
 
@@ -1273,6 +1419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_list_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_list_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrections_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_figures_over_the_facts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * real SQLite files with the ledger schema: the reference data imported for
  * one village, imported again with no change, exported and re-imported to
  * the same bytes (also through the hub), single changed fields, removed
- * parties, events that must not change, bad lines refused whole, and the
+ * parties, events that must not change, the township's request for a
+ * correction and the village's answer, bad lines refused whole, and the
  * CSV a spreadsheet opens. The reference data is found in $HAMLET_DATA or
  * ../shared/data (run from the repository root).
  */
@@ -817,6 +818,75 @@ static void test_optional_members_round_trip(void **state)
     cJSON_Delete(c);
 }
 
+/* The workflow's fields and the four of a correction travel in the
+ * export, in their place, and only when set. */
+static void test_correction_members_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct replica *a = open_replica(f, "a", 0);
+    struct replica *b = open_replica(f, "b", 0);
+    cJSON *c = make_case(case_a, f->village_name);
+    cJSON_AddStringToObject(c, "opinion", "satisfied");
+    cJSON_AddStringToObject(c, "correction", "调解笔录缺双方签名，\n请补签");
+    cJSON_AddStringToObject(c, "correction_on", "2024-05-10");
+    cJSON_AddStringToObject(c, "correction_reply", "已补签");
+    cJSON_AddStringToObject(c, "correction_reply_on", "2024-05-12");
+    import_case_ok(a, &f->village, c, NULL);
+
+    char *first = export_jsonl(a, CODE);
+    cJSON *out = cJSON_Parse(first);
+    assert_non_null(out);
+    static const char *const order[] = {"id",
+                                        "village",
+                                        "case_no",
+                                        "category",
+                                        "severity",
+                                        "status",
+                                        "title",
+                                        "facts",
+                                        "claims",
+                                        "parties",
+                                        "mediator",
+                                        "opinion",
+                                        "correction",
+                                        "correction_on",
+                                        "correction_reply",
+                                        "correction_reply_on",
+                                        "created_at",
+                                        "updated_at",
+                                        "events"};
+    size_t k = 0;
+    const cJSON *member;
+    cJSON_ArrayForEach(member, out)
+    {
+        assert_true(k < sizeof order / sizeof order[0]);
+        assert_string_equal(member->string, order[k++]);
+    }
+    assert_int_equal(k, sizeof order / sizeof order[0]);
+    assert_string_equal(member_text(out, "correction"), "调解笔录缺双方签名，\n请补签");
+    assert_string_equal(member_text(out, "correction_reply_on"), "2024-05-12");
+
+    /* Through a second replica to the same bytes. */
+    struct ledger_io_stats st = {0};
+    import_ok(b, &f->village, first, &st);
+    char *second = export_jsonl(b, CODE);
+    assert_string_equal(first, second);
+    free(second);
+
+    /* Cleared: the request leaves the export, the answer stays. */
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "correction", cJSON_CreateNull());
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "correction_on", cJSON_CreateNull());
+    import_case_ok(a, &f->village, c, NULL);
+    char *cleared = export_jsonl(a, CODE);
+    assert_null(strstr(cleared, "\"correction\":"));
+    assert_null(strstr(cleared, "\"correction_on\":"));
+    assert_non_null(strstr(cleared, "\"correction_reply\":\"已补签\""));
+    free(cleared);
+    free(first);
+    cJSON_Delete(out);
+    cJSON_Delete(c);
+}
+
 /* ---- refusals ---- */
 
 static void expect_refused(struct replica *r, const struct ledger_io_village *v, const char *line,
@@ -876,6 +946,12 @@ static void test_bad_lines_change_nothing(void **state)
     c = make_case(case_b, f->village_name);
     cJSON_DeleteItemFromObjectCaseSensitive(c, "village");
     expect_case_refused(r, v, c, SYNC_E_FIELD_MISSING, "village: missing");
+    c = make_case(case_b, f->village_name);
+    cJSON_AddStringToObject(c, "correction_on", "2024-02-30");
+    expect_case_refused(r, v, c, SYNC_E_FIELD_TYPE, "correction_on: expected a date");
+    c = make_case(case_b, f->village_name);
+    cJSON_AddNumberToObject(c, "correction", 1);
+    expect_case_refused(r, v, c, SYNC_E_FIELD_TYPE, "correction: expected a string");
     c = make_case(case_b, f->village_name);
     set_text(c, "village", "");
     expect_case_refused(r, v, c, SYNC_E_FIELD_TYPE, "village");
@@ -1150,6 +1226,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removed_party_is_tombstoned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_changed_in_place_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optional_members_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correction_members_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lines_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_file_stops_at_bad_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_villages_and_deleted_cases, setup, teardown),

@@ -3,7 +3,9 @@
  * test_workflow.c - the rules applied to a real ledger file: every status
  * move of RULES.md's workflow table, allowed or refused; transfers,
  * escalations, result notices, opinions, follow-ups, the one extension of
- * a petition, township deadlines, free events and reveals; the signing and
+ * a petition, township deadlines, the township's levels, mediators and
+ * requests for a correction with the village's answers, free events and
+ * reveals; the signing and
  * locking of agreements; case numbers per device and year; and steps taken
  * inside a caller's unit of work. Each step is checked by what the ledger
  * then holds: the case's fields, the events recorded and, for a refused
@@ -880,6 +882,220 @@ static void test_deadline(void **state)
     assert_non_null(strstr(ev.note, "撤销"));
 }
 
+/* ---- the township's actions ---- */
+
+static void test_level(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID7_STRLEN + 1];
+    new_case(f, "dispute", "mediating", id);
+    struct snapshot before;
+    snap(f, id, &before);
+    /* Outside 1-7: refused, naming the levels. */
+    assert_int_equal(workflow_level(&f->w, id, 0, NULL), RULES_E_ARG);
+    assert_why_has(f, "1 to 7");
+    assert_int_equal(workflow_level(&f->w, id, 8, NULL), RULES_E_ARG);
+    assert_int_equal(workflow_level(&f->w, "0190f5a2-7b3c-7d4e-8f5a-6b7c8d9e0a99", 3, NULL),
+                     SYNC_E_NOT_FOUND);
+    assert_int_equal(workflow_level(&f->w, NULL, 3, NULL), RULES_E_ARG);
+    assert_unchanged(f, id, &before);
+
+    /* A case without a level may be set to any, 1 included. */
+    f->w.who = "王科长";
+    assert_int_equal(workflow_level(&f->w, id, 1, NULL), 0);
+    assert_int_equal(field_int(f, "cases", id, "level"), 1);
+    struct event ev;
+    latest_event(f, id, "level", &ev);
+    assert_string_equal(ev.detail, "1");
+    assert_non_null(strstr(ev.note, "未定"));
+    assert_non_null(strstr(ev.note, "王科长"));
+
+    /* Up several levels, then down: the township may do both. */
+    assert_int_equal(workflow_level(&f->w, id, 5, "镇里督办"), 0);
+    assert_int_equal(field_int(f, "cases", id, "level"), 5);
+    latest_event(f, id, "level", &ev);
+    assert_string_equal(ev.detail, "5");
+    assert_non_null(strstr(ev.note, "第1级"));
+    assert_non_null(strstr(ev.note, "分管领导"));
+    assert_non_null(strstr(ev.note, "镇里督办"));
+    assert_int_equal(workflow_level(&f->w, id, 2, NULL), 0);
+    assert_int_equal(field_int(f, "cases", id, "level"), 2);
+    assert_case_text(f, id, "status", "mediating"); /* the status stays */
+    assert_int_equal(count_events(f, id, "level"), 3);
+    assert_int_equal(count_events(f, id, NULL), 3);
+
+    /* The level it holds: nothing to record. */
+    snap(f, id, &before);
+    assert_int_equal(workflow_level(&f->w, id, 2, NULL), RULES_E_LEVEL);
+    assert_why_has(f, "already at level 2");
+    f->w.lang = "zh";
+    assert_int_equal(workflow_level(&f->w, id, 2, NULL), RULES_E_LEVEL);
+    assert_why_has(f, "案件已在第2级");
+    assert_unchanged(f, id, &before);
+    /* A village's escalation still goes only up from the township's level. */
+    f->w.lang = "en";
+    assert_int_equal(workflow_escalate(&f->w, id, 1, NULL), RULES_E_LEVEL);
+    assert_int_equal(workflow_escalate(&f->w, id, 3, NULL), 0);
+}
+
+static void test_mediator(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID7_STRLEN + 1];
+    new_case(f, "dispute", "accepted", id);
+    struct snapshot before;
+    snap(f, id, &before);
+    char name[3 * 51 + 1];
+    for (size_t i = 0; i < 51; i++) {
+        memcpy(name + 3 * i, "张", 3);
+    }
+    name[3 * 51] = '\0';
+    char long_id[66];
+    memset(long_id, 'M', 65);
+    long_id[65] = '\0';
+    const struct {
+        const char *name, *id, *words;
+    } refused[] = {
+        {NULL, NULL, "must not be empty"},
+        {"", NULL, "must not be empty"},
+        {" \xE3\x80\x80 ", NULL, "must not be empty"}, /* spaces, U+3000 among them */
+        {"\xC3\x28", NULL, "not valid UTF-8"},
+        {"张\n三", NULL, "control characters"},
+        {name, NULL, "51 characters long; at most 50"},
+        {"张三", "", "must not be empty"},
+        {"张三", long_id, "65 characters long; at most 64"},
+        {"张三", "M\x01", "control characters"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(workflow_mediator(&f->w, id, refused[i].name, refused[i].id, NULL),
+                         RULES_E_ARG);
+        assert_why_has(f, refused[i].words);
+    }
+    assert_int_equal(
+        workflow_mediator(&f->w, "0190f5a2-7b3c-7d4e-8f5a-6b7c8d9e0a99", "张三", NULL, NULL),
+        SYNC_E_NOT_FOUND);
+    assert_unchanged(f, id, &before);
+
+    /* 50 characters is the limit, and allowed. */
+    name[3 * 50] = '\0';
+    assert_int_equal(workflow_mediator(&f->w, id, name, NULL, NULL), 0);
+    assert_case_text(f, id, "mediator_name", name);
+
+    f->w.who = "王科长";
+    assert_int_equal(workflow_mediator(&f->w, id, "谭永清", "M03", "熟悉山林纠纷"), 0);
+    assert_case_text(f, id, "mediator_name", "谭永清");
+    assert_case_text(f, id, "mediator_id", "M03");
+    struct event ev;
+    latest_event(f, id, "mediator", &ev);
+    assert_string_equal(ev.detail, "谭永清");
+    assert_non_null(strstr(ev.note, "M03"));
+    assert_non_null(strstr(ev.note, "王科长"));
+    assert_non_null(strstr(ev.note, "熟悉山林纠纷"));
+
+    /* The same mediator again is refused; a name alone drops the old id. */
+    snap(f, id, &before);
+    assert_int_equal(workflow_mediator(&f->w, id, "谭永清", "M03", NULL), RULES_E_ARG);
+    assert_why_has(f, "mediator already");
+    assert_unchanged(f, id, &before);
+    assert_int_equal(workflow_mediator(&f->w, id, "谭永清", NULL, NULL), 0);
+    assert_case_text(f, id, "mediator_name", "谭永清");
+    assert_case_text(f, id, "mediator_id", NULL);
+    assert_int_equal(count_events(f, id, "mediator"), 3);
+    assert_case_text(f, id, "status", "accepted");
+}
+
+static void test_correction(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID7_STRLEN + 1];
+    new_case(f, "dispute", "mediating", id);
+    struct snapshot before;
+    snap(f, id, &before);
+    /* Nothing asked yet: nothing to clear, nothing to answer. */
+    assert_int_equal(workflow_correction(&f->w, id, NULL), RULES_E_ARG);
+    assert_why_has(f, "nothing to clear");
+    assert_int_equal(workflow_correction_reply(&f->w, id, "已改"), RULES_E_ARG);
+    assert_why_has(f, "nothing to answer");
+    /* A blank comment is refused, not taken for a clearing. */
+    char long_text[3 * 1001 + 1];
+    for (size_t i = 0; i < 1001; i++) {
+        memcpy(long_text + 3 * i, "改", 3);
+    }
+    long_text[3 * 1001] = '\0';
+    const struct {
+        const char *text, *words;
+    } refused[] = {
+        {"", "must not be empty"},
+        {"\n\t ", "must not be empty"},
+        {"\xE4\xB8", "not valid UTF-8"},
+        {"请更正\x1b[31m", "control characters"},
+        {long_text, "1001 characters long; at most 1000"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(workflow_correction(&f->w, id, refused[i].text), RULES_E_ARG);
+        assert_why_has(f, refused[i].words);
+    }
+    assert_int_equal(workflow_correction(&f->w, "0190f5a2-7b3c-7d4e-8f5a-6b7c8d9e0a99", "请更正"),
+                     SYNC_E_NOT_FOUND);
+    assert_unchanged(f, id, &before);
+    assert_case_text(f, id, "correction", NULL);
+
+    /* The township asks; 1000 characters and line breaks are allowed. */
+    f->w.who = "王科长";
+    long_text[3 * 1000] = '\0';
+    assert_int_equal(workflow_correction(&f->w, id, long_text), 0);
+    assert_case_text(f, id, "correction_on", TODAY);
+    assert_int_equal(workflow_correction(&f->w, id, "当事人电话有误，\n请核对后更正"), 0);
+    assert_case_text(f, id, "correction", "当事人电话有误，\n请核对后更正");
+    assert_case_text(f, id, "correction_on", TODAY);
+    assert_case_text(f, id, "correction_reply", NULL);
+    struct event ev;
+    latest_event(f, id, "correction", &ev);
+    assert_string_equal(ev.detail, "asked");
+    assert_non_null(strstr(ev.note, "当事人电话有误"));
+    assert_non_null(strstr(ev.note, "王科长"));
+    assert_int_equal(count_events(f, id, "correction"), 2);
+
+    /* The village answers: its own fields, the township's untouched. */
+    snap(f, id, &before);
+    assert_int_equal(workflow_correction_reply(&f->w, id, " "), RULES_E_ARG);
+    assert_int_equal(workflow_correction_reply(&f->w, id, NULL), RULES_E_ARG);
+    assert_unchanged(f, id, &before);
+    assert_int_equal(workflow_correction_reply(&f->w, id, long_text + 3), 0); /* 999 characters */
+    f->w.who = "村支书";
+    f->w.today = (struct rules_date){2026, 3, 11};
+    assert_int_equal(workflow_correction_reply(&f->w, id, "已核对，电话已更正"), 0);
+    assert_case_text(f, id, "correction_reply", "已核对，电话已更正");
+    assert_case_text(f, id, "correction_reply_on", "2026-03-11");
+    assert_case_text(f, id, "correction", "当事人电话有误，\n请核对后更正");
+    assert_case_text(f, id, "correction_on", TODAY);
+    latest_event(f, id, "correction_reply", &ev);
+    assert_string_equal(ev.detail, "answered");
+    assert_non_null(strstr(ev.note, "已核对，电话已更正"));
+    assert_non_null(strstr(ev.note, "村支书"));
+    assert_int_equal(count_events(f, id, "correction_reply"), 2);
+
+    /* Satisfied, the township clears it; the answer stays the village's. */
+    assert_int_equal(workflow_correction(&f->w, id, NULL), 0);
+    assert_case_text(f, id, "correction", NULL);
+    assert_case_text(f, id, "correction_on", NULL);
+    assert_case_text(f, id, "correction_reply", "已核对，电话已更正");
+    latest_event(f, id, "correction", &ev);
+    assert_string_equal(ev.detail, "cleared");
+    assert_non_null(strstr(ev.note, "撤销"));
+    snap(f, id, &before);
+    assert_int_equal(workflow_correction(&f->w, id, NULL), RULES_E_ARG);
+    assert_int_equal(workflow_correction_reply(&f->w, id, "再答复"), RULES_E_ARG);
+    assert_unchanged(f, id, &before);
+    assert_case_text(f, id, "status", "mediating");
+    /* In Chinese too. */
+    f->w.lang = "zh";
+    assert_int_equal(workflow_correction_reply(&f->w, id, "再答复"), RULES_E_ARG);
+    assert_why_has(f, "镇里没有");
+    assert_int_equal(workflow_correction(&f->w, id, ""), RULES_E_ARG);
+    assert_why_has(f, "更正要求不能为空");
+}
+
 /* ---- free events, reveals ---- */
 
 static void test_event(void **state)
@@ -890,7 +1106,8 @@ static void test_event(void **state)
     struct snapshot before;
     snap(f, id, &before);
     static const char *const steps[] = {"status",  "referral",  "escalation", "result_notice",
-                                        "opinion", "extension", "deadline",   "reveal"};
+                                        "opinion", "extension", "deadline",   "reveal",
+                                        "level",   "mediator",  "correction", "correction_reply"};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int rc = workflow_event(&f->w, id, steps[i], RULES_DATE_NONE, NULL, NULL, NULL);
         if (rc != RULES_E_ARG) {
@@ -1175,6 +1392,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_followup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mediator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reveal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agreement_sign, setup, teardown),
