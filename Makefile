@@ -68,7 +68,7 @@ TEST_BIN   := $(UNIT_BIN) $(BUILD)/tests/sim $(BUILD)/tests/crash $(INTEG_BIN) $
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check test-run asan fuzz analyze format format-check deps ensure-deps clean demo bench
+.PHONY: all check test-run browser-check asan fuzz analyze format format-check deps ensure-deps clean demo bench
 
 all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN) $(BENCH_BIN)
 
@@ -176,6 +176,7 @@ bench: ensure-deps
 # so that pkg-config sees the newly installed packages.
 check: ensure-deps
 	@$(MAKE) --no-print-directory test-run
+	@$(MAKE) --no-print-directory browser-check
 
 ensure-deps:
 	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
@@ -186,6 +187,17 @@ deps:
 test-run: all
 	@BUILD=$(BUILD) SIM_OPS=$(SIM_OPS) SIM_SEED=$(SIM_SEED) CRASH_KILLS=$(CRASH_KILLS) \
 	    HAMLET_HUB=$(BUILD)/hamlet-hub HAMLET_AGENT=$(BUILD)/hamlet tests/run-all $(UNIT_BIN) $(INTEG_BIN)
+
+# The review pages in Debian's chromium, driven by playwright-core (installed
+# by tests/browser/setup), against a real hub: every tests/browser/*.test.mjs,
+# or those named in BROWSER_TESTS. Screenshots land in $(BUILD)/browser-shots/.
+# Not part of asan: the C suite covers the hub under the sanitizers.
+BROWSER_TESTS ?= $(sort $(wildcard tests/browser/*.test.mjs))
+browser-check: all
+	@tests/browser/setup
+	@rm -rf $(BUILD)/browser-shots
+	@BUILD=$(BUILD) BROWSER_SHOTS=$(BUILD)/browser-shots \
+	    node --test --test-reporter=spec $(BROWSER_TESTS)
 
 asan: ensure-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
