@@ -33,6 +33,9 @@ void config_finish(struct config *config)
     config->server.listen = config->listen;
     config->server.cert_path = config->cert[0] ? config->cert : NULL;
     config->server.key_path = config->key[0] ? config->key : NULL;
+    config->server.rules = &config->rules;
+    config->server.public_url = config->url[0] ? config->url : NULL;
+    config->server.enrol_valid_days = config->enrol_valid_days;
 }
 
 static int parse_unsigned(const char *text, unsigned long max, unsigned long *out)

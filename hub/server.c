@@ -248,6 +248,12 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
     }
 }
 
+/* A query argument of the request, as libmicrohttpd decoded it. */
+static const char *query_arg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* Answer a request of the review pages with web.c; len above WEB_MAX_BODY
  * (body then unread) makes the answer a 413. */
 static enum MHD_Result answer_web(struct server *srv, struct MHD_Connection *c, const char *url,
@@ -265,9 +271,18 @@ static enum MHD_Result answer_web(struct server *srv, struct MHD_Connection *c, 
         .body = body,
         .len = len,
         .remote = remote,
+        .arg = query_arg,
+        .arg_ctx = c,
+    };
+    const struct web_site site = {
+        .store = srv->store,
+        .rules = srv->config.rules,
+        .public_url = srv->config.public_url,
+        .cert_path = srv->config.cert_path,
+        .enrol_valid_days = srv->config.enrol_valid_days,
     };
     struct web_response r;
-    web_handle(srv->store, &req, &r);
+    web_handle(&site, &req, &r);
     log_line(srv, "%s", r.log);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE);

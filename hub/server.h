@@ -27,6 +27,11 @@ struct server_config {
     unsigned device_per_minute; /* requests per device per minute (default 120) */
     struct api_limits limits;
     FILE *log; /* one line per request; NULL: stderr */
+    /* For the review pages (web.h): the township's rules, and what adding
+     * a device from the pages needs (NULL url: it is refused). */
+    const struct rules_config *rules; /* NULL: the defaults */
+    const char *public_url;           /* https://... as devices reach the hub */
+    unsigned enrol_valid_days;        /* how long an enrolment code is valid */
 };
 
 struct server; /* opaque */

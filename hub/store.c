@@ -420,9 +420,13 @@ int store_device_revoke(struct store *s, const char *id)
 int store_device_list(struct store *s, const char *village,
                       int (*each)(void *ctx, const struct store_device *device), void *ctx)
 {
-    char sql[512];
+    char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT %s FROM devices WHERE ?1 IS NULL OR village = ?1"
+             "SELECT %s,"
+             " (SELECT count(*) FROM hub_log l WHERE l.device = devices.id"
+             "  AND l.at_ms > coalesce(devices.last_sync_ms, 0)),"
+             " (SELECT count(*) FROM hl_refused r WHERE r.node = devices.node)"
+             " FROM devices WHERE ?1 IS NULL OR village = ?1"
              " ORDER BY village, created_ms, id",
              device_columns);
     store_lock(s);
@@ -434,6 +438,8 @@ int store_device_list(struct store *s, const char *village,
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         struct store_device d;
         read_device(st, &d);
+        d.errors = sqlite3_column_int64(st, 16);
+        d.refused = sqlite3_column_int64(st, 17);
         rc = each(ctx, &d);
     }
     sqlite3_finalize(st);

@@ -38,6 +38,9 @@ struct store_device {
     char last_result[64];
     char case_code[RULES_DEVICE_CODE_LEN + 1]; /* for case numbers; "" until enrolled */
     char village_name[128];                    /* as people call the village: 白沙村 */
+    /* Only store_device_list() fills these two (0 elsewhere): */
+    int64_t errors;  /* refusals and failures logged since its last good sync */
+    int64_t refused; /* changes of its node the hub refused (hl_refused) */
 };
 
 struct store_conflict {

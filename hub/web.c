@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * web.c - what the hub answers to a browser: the sign-in page and its
- * files, sign-in and sign-out, and the JSON the review pages read. The
+ * web.c - what the hub answers to a browser: the pages and their files,
+ * sign-in and sign-out, sessions, and the table of endpoints (the review
+ * pages' own are in web_review.c). The
  * checks come in one order for every endpoint: size, route, method, the
  * session (401), the CSRF token of a request that changes something (403),
  * then the endpoint itself.
  */
-#include "web.h"
+#include "web_int.h"
 
 #include "auth.h"
 #include "delta.h"
@@ -30,10 +31,7 @@
 
 /* ---- responses ---- */
 
-static void add_header(struct web_response *out, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_header(struct web_response *out, const char *name, const char *fmt, ...)
+void web_header(struct web_response *out, const char *name, const char *fmt, ...)
 {
     struct web_header *h = NULL;
     for (size_t i = 0; i < out->nheaders; i++) {
@@ -70,9 +68,8 @@ void web_response_clear(struct web_response *r)
     memset(r, 0, sizeof *r);
 }
 
-/* The body, copied. 500 without a body when memory runs out. */
-static void set_body(struct web_response *out, int status, const char *content_type,
-                     const void *data, size_t len)
+void web_body(struct web_response *out, int status, const char *content_type, const void *data,
+              size_t len)
 {
     free(out->body);
     out->body = malloc(len ? len : 1);
@@ -81,10 +78,10 @@ static void set_body(struct web_response *out, int status, const char *content_t
     if (out->body && len) {
         memcpy(out->body, data, len);
     }
-    add_header(out, "Content-Type", "%s", content_type);
+    web_header(out, "Content-Type", "%s", content_type);
 }
 
-static void set_json(struct web_response *out, int status, cJSON *obj)
+void web_json(struct web_response *out, int status, cJSON *obj)
 {
     char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
     cJSON_Delete(obj);
@@ -92,27 +89,27 @@ static void set_json(struct web_response *out, int status, cJSON *obj)
     out->body = (uint8_t *)text;
     out->len = text ? strlen(text) : 0;
     out->status = text ? status : 500;
-    add_header(out, "Content-Type", "%s", JSON_TYPE);
+    web_header(out, "Content-Type", "%s", JSON_TYPE);
 }
 
-static void set_error(struct web_response *out, int status, const char *name, const char *message)
+void web_error(struct web_response *out, int status, const char *name, const char *message)
 {
     cJSON *obj = cJSON_CreateObject();
     if (obj) {
         cJSON_AddStringToObject(obj, "error", name);
         cJSON_AddStringToObject(obj, "message", message);
     }
-    set_json(out, status, obj);
+    web_json(out, status, obj);
 }
 
 static void security_headers(struct web_response *out, int api)
 {
-    add_header(out, "Cache-Control", "%s", api ? "no-store" : "no-cache");
-    add_header(out, "X-Content-Type-Options", "nosniff");
-    add_header(out, "Content-Security-Policy", "%s", CSP);
-    add_header(out, "Referrer-Policy", "no-referrer");
-    add_header(out, "X-Frame-Options", "DENY");
-    add_header(out, "Strict-Transport-Security", "max-age=31536000");
+    web_header(out, "Cache-Control", "%s", api ? "no-store" : "no-cache");
+    web_header(out, "X-Content-Type-Options", "nosniff");
+    web_header(out, "Content-Security-Policy", "%s", CSP);
+    web_header(out, "Referrer-Policy", "no-referrer");
+    web_header(out, "X-Frame-Options", "DENY");
+    web_header(out, "Strict-Transport-Security", "max-age=31536000");
 }
 
 /* ---- requests ---- */
@@ -163,17 +160,6 @@ static void log_safe(char *out, size_t out_len, const char *text)
 
 /* ---- the endpoints ---- */
 
-/* What an endpoint gets: the request, and the session when it needs one. */
-struct call {
-    struct store *store;
-    const struct web_request *req;
-    const struct store_user *user; /* NULL for sign-in */
-    const char *token;             /* the session's cookie token */
-    const char *csrf;              /* the session's CSRF token */
-    char *who;                     /* the account's name, for the log line */
-    size_t who_len;
-};
-
 static void session_json(struct web_response *out, const struct store_user *user, const char *csrf)
 {
     cJSON *obj = cJSON_CreateObject();
@@ -183,14 +169,14 @@ static void session_json(struct web_response *out, const struct store_user *user
         cJSON_Delete(obj);
         obj = NULL;
     }
-    set_json(out, 200, obj);
+    web_json(out, 200, obj);
 }
 
-static void do_login(const struct call *c, struct web_response *out)
+static void do_login(const struct web_call *c, struct web_response *out)
 {
     const struct web_request *req = c->req;
     if (!is_json(req->content_type)) {
-        set_error(out, 415, "content_type", "send the sign-in as application/json");
+        web_error(out, 415, "content_type", "send the sign-in as application/json");
         return;
     }
     cJSON *doc = cJSON_ParseWithLength((const char *)(req->body ? req->body : (const uint8_t *)""),
@@ -198,26 +184,26 @@ static void do_login(const struct call *c, struct web_response *out)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(doc, "name");
     cJSON *password = cJSON_GetObjectItemCaseSensitive(doc, "password");
     if (!cJSON_IsString(name) || !cJSON_IsString(password)) {
-        set_error(out, 400, "bad_request", "expected JSON {\"name\": ..., \"password\": ...}");
+        web_error(out, 400, "bad_request", "expected JSON {\"name\": ..., \"password\": ...}");
         cJSON_Delete(doc);
         return;
     }
     log_safe(c->who, c->who_len, auth_name_valid(name->valuestring) ? name->valuestring : "?");
     struct store_user user;
     unsigned retry_after = 0;
-    int rc = store_login(c->store, name->valuestring, password->valuestring, req->remote, &user,
-                         &retry_after);
+    int rc = store_login(c->site->store, name->valuestring, password->valuestring, req->remote,
+                         &user, &retry_after);
     sodium_memzero(password->valuestring, strlen(password->valuestring));
     cJSON_Delete(doc);
     char token[AUTH_TOKEN_LEN], csrf[AUTH_TOKEN_LEN];
     switch (rc) {
     case 0:
-        rc = store_session_new(c->store, user.id, WEB_SESSION_TTL_MS, token, csrf);
+        rc = store_session_new(c->site->store, user.id, WEB_SESSION_TTL_MS, token, csrf);
         if (rc != 0) {
-            set_error(out, 500, "store", "the session could not be opened");
+            web_error(out, 500, "store", "the session could not be opened");
             return;
         }
-        add_header(out, "Set-Cookie",
+        web_header(out, "Set-Cookie",
                    WEB_COOKIE "=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%lld", token,
                    (long long)(WEB_SESSION_TTL_MS / 1000));
         session_json(out, &user, csrf);
@@ -225,40 +211,40 @@ static void do_login(const struct call *c, struct web_response *out)
         sodium_memzero(csrf, sizeof csrf);
         return;
     case HUB_E_AUTH:
-        set_error(out, 401, "auth", "wrong name or password");
+        web_error(out, 401, "auth", "wrong name or password");
         return;
     case HUB_E_REVOKED:
-        set_error(out, 403, "disabled", "this account is disabled");
+        web_error(out, 403, "disabled", "this account is disabled");
         return;
     case HUB_E_STATE:
-        add_header(out, "Retry-After", "%u", retry_after);
-        set_error(out, 429, "locked",
+        web_header(out, "Retry-After", "%u", retry_after);
+        web_error(out, 429, "locked",
                   "too many failed sign-ins: the account is locked for a while");
         return;
     default:
-        set_error(out, 500, "store", hub_strerror(rc));
+        web_error(out, 500, "store", hub_strerror(rc));
     }
 }
 
-static void do_logout(const struct call *c, struct web_response *out)
+static void do_logout(const struct web_call *c, struct web_response *out)
 {
-    int rc = store_session_end(c->store, c->token);
+    int rc = store_session_end(c->site->store, c->token);
     if (rc != 0) {
-        set_error(out, 500, "store", hub_strerror(rc));
+        web_error(out, 500, "store", hub_strerror(rc));
         return;
     }
-    store_auth_log(c->store, c->user->name, "logout", "signed out", c->req->remote);
-    add_header(out, "Set-Cookie",
+    store_auth_log(c->site->store, c->user->name, "logout", "signed out", c->req->remote);
+    web_header(out, "Set-Cookie",
                WEB_COOKIE "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
     cJSON *obj = cJSON_CreateObject();
     if (obj && !cJSON_AddTrueToObject(obj, "ok")) {
         cJSON_Delete(obj);
         obj = NULL;
     }
-    set_json(out, 200, obj);
+    web_json(out, 200, obj);
 }
 
-static void do_me(const struct call *c, struct web_response *out)
+static void do_me(const struct web_call *c, struct web_response *out)
 {
     session_json(out, c->user, c->csrf);
 }
@@ -276,70 +262,78 @@ static int add_village(void *ctx, const char *code, const char *name, int64_t de
     return 0;
 }
 
-static void do_villages(const struct call *c, struct web_response *out)
+static void do_villages(const struct web_call *c, struct web_response *out)
 {
     cJSON *obj = cJSON_CreateObject();
     cJSON *list = obj ? cJSON_AddArrayToObject(obj, "villages") : NULL;
-    int rc = list ? store_village_list(c->store, add_village, list) : HUB_E_NOMEM;
+    int rc = list ? store_village_list(c->site->store, add_village, list) : HUB_E_NOMEM;
     if (rc != 0) {
         cJSON_Delete(obj);
-        set_error(out, 500, "store", hub_strerror(rc));
+        web_error(out, 500, "store", hub_strerror(rc));
         return;
     }
-    set_json(out, 200, obj);
+    web_json(out, 200, obj);
 }
 
-enum need { OPEN, SESSION, CHANGE }; /* CHANGE: a session and its CSRF token */
-
-static const struct endpoint {
-    const char *method, *path;
-    enum need need;
-    void (*run)(const struct call *c, struct web_response *out);
-} endpoints[] = {
-    {"POST", "/api/login", OPEN, do_login},
-    {"POST", "/api/logout", CHANGE, do_logout},
-    {"GET", "/api/me", SESSION, do_me},
-    {"GET", "/api/villages", SESSION, do_villages},
+static const struct web_endpoint endpoints[] = {
+    {"POST", "/api/login", WEB_OPEN, do_login},
+    {"POST", "/api/logout", WEB_CHANGE, do_logout},
+    {"GET", "/api/me", WEB_SESSION, do_me},
+    {"GET", "/api/villages", WEB_SESSION, do_villages},
 };
 
-static void handle_api(struct store *store, const struct web_request *req, struct web_response *out,
-                       char *who, size_t who_len)
+static const struct web_endpoint *find_endpoint(const char *path)
 {
-    const struct endpoint *e = NULL;
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
-        if (!strcmp(req->path, endpoints[i].path)) {
-            e = &endpoints[i];
+        if (!strcmp(path, endpoints[i].path)) {
+            return &endpoints[i];
         }
     }
+    for (size_t i = 0; i < web_review_endpoints_count; i++) {
+        if (!strcmp(path, web_review_endpoints[i].path)) {
+            return &web_review_endpoints[i];
+        }
+    }
+    return NULL;
+}
+
+static void handle_api(const struct web_site *site, const struct web_request *req,
+                       struct web_response *out, char *who, size_t who_len)
+{
+    const struct web_endpoint *e = find_endpoint(req->path);
     if (!e) {
-        set_error(out, 404, "not_found", "no such endpoint");
+        web_error(out, 404, "not_found", "no such endpoint");
         return;
     }
     if (strcmp(req->method, e->method) != 0) {
-        add_header(out, "Allow", "%s", e->method);
-        set_error(out, 405, "method", e->method[0] == 'G' ? "use GET" : "use POST");
+        web_header(out, "Allow", "%s", e->method);
+        web_error(out, 405, "method", e->method[0] == 'G' ? "use GET" : "use POST");
         return;
     }
-    struct call c = {store, req, NULL, NULL, NULL, who, who_len};
-    if (e->need == OPEN) {
+    struct web_call c = {site, req, NULL, NULL, NULL, who, who_len};
+    if (e->need == WEB_OPEN) {
         e->run(&c, out);
         return;
     }
     char token[AUTH_TOKEN_LEN], csrf[AUTH_TOKEN_LEN];
     struct store_user user;
     session_cookie(req->cookie, token);
-    int rc = token[0] ? store_session_get(store, token, &user, csrf) : HUB_E_AUTH;
+    int rc = token[0] ? store_session_get(site->store, token, &user, csrf) : HUB_E_AUTH;
     if (rc == HUB_E_AUTH) {
-        set_error(out, 401, "session", "sign in first (no session, or it has ended)");
+        web_error(out, 401, "session", "sign in first (no session, or it has ended)");
         goto done;
     }
     if (rc != 0) {
-        set_error(out, 500, "store", hub_strerror(rc));
+        web_error(out, 500, "store", hub_strerror(rc));
         goto done;
     }
     log_safe(who, who_len, user.name);
-    if (e->need == CHANGE && !auth_equal(req->csrf, csrf)) {
-        set_error(out, 403, "csrf", "the request lacks this session's X-CSRF-Token");
+    if (e->need != WEB_SESSION && !auth_equal(req->csrf, csrf)) {
+        web_error(out, 403, "csrf", "the request lacks this session's X-CSRF-Token");
+        goto done;
+    }
+    if (e->need == WEB_ADMIN && strcmp(user.role, "admin") != 0) {
+        web_error(out, 403, "role", "only an administrator may do this");
         goto done;
     }
     c.user = &user;
@@ -349,6 +343,35 @@ static void handle_api(struct store *store, const struct web_request *req, struc
 done:
     sodium_memzero(token, sizeof token);
     sodium_memzero(csrf, sizeof csrf);
+}
+
+/* ---- what the endpoints share ---- */
+
+const char *web_arg(const struct web_call *c, const char *name)
+{
+    return c->req->arg ? c->req->arg(c->req->arg_ctx, name) : NULL;
+}
+
+cJSON *web_read_json(const struct web_call *c, struct web_response *out)
+{
+    const struct web_request *req = c->req;
+    if (!is_json(req->content_type)) {
+        web_error(out, 415, "content_type", "send the request as application/json");
+        return NULL;
+    }
+    cJSON *doc = cJSON_ParseWithLength((const char *)(req->body ? req->body : (const uint8_t *)""),
+                                       req->len);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        web_error(out, 400, "bad_request", "expected a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+void web_log_decision(const struct web_call *c, const char *what, const char *detail)
+{
+    store_auth_log(c->site->store, c->user->name, what, detail, c->req->remote);
 }
 
 /* ---- pages ---- */
@@ -367,22 +390,25 @@ static void handle_page(const struct web_request *req, struct web_response *out)
 {
     static const char assets[] = "/assets/";
     if (strcmp(req->method, "GET") != 0) {
-        add_header(out, "Allow", "GET");
-        set_error(out, 405, "method", "use GET");
+        web_header(out, "Allow", "GET");
+        web_error(out, 405, "method", "use GET");
         return;
     }
     const struct web_asset *a = NULL;
-    if (!strcmp(req->path, "/") || !strcmp(req->path, "/login")) {
+    if (!strcmp(req->path, "/")) {
+        a = find_asset("app.html"); /* it sends a browser without a session to /login */
+        web_header(out, "Cache-Control", "no-store");
+    } else if (!strcmp(req->path, "/login")) {
         a = find_asset("login.html");
-        add_header(out, "Cache-Control", "no-store");
+        web_header(out, "Cache-Control", "no-store");
     } else if (!strncmp(req->path, assets, sizeof assets - 1)) {
         a = find_asset(req->path + sizeof assets - 1);
     }
     if (!a) {
-        set_error(out, 404, "not_found", "no such page");
+        web_error(out, 404, "not_found", "no such page");
         return;
     }
-    set_body(out, 200, a->content_type, a->data, a->len);
+    web_body(out, 200, a->content_type, a->data, a->len);
 }
 
 int web_route(const char *path)
@@ -391,7 +417,8 @@ int web_route(const char *path)
                     !strncmp(path, "/assets/", 8));
 }
 
-void web_handle(struct store *store, const struct web_request *request, struct web_response *out)
+void web_handle(const struct web_site *site, const struct web_request *request,
+                struct web_response *out)
 {
     struct web_request req = *request;
     char who[AUTH_NAME_MAX + 1] = "-", method[16], path[128], remote[64];
@@ -403,9 +430,9 @@ void web_handle(struct store *store, const struct web_request *request, struct w
     if (req.len > WEB_MAX_BODY) {
         char message[80];
         snprintf(message, sizeof message, "the request is larger than %d bytes", WEB_MAX_BODY);
-        set_error(out, 413, "too_big", message);
+        web_error(out, 413, "too_big", message);
     } else if (api) {
-        handle_api(store, &req, out, who, sizeof who);
+        handle_api(site, &req, out, who, sizeof who);
     } else {
         handle_page(&req, out);
     }

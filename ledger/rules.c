@@ -1308,6 +1308,48 @@ const char *rules_opinion_label(enum rules_opinion opinion, const char *lang)
     return word_label(opinion_words, RULES_OPINION_COUNT, (int)opinion, lang);
 }
 
+/* ---- the kinds of events ---- */
+
+static const struct word event_words[] = {
+    {NULL, NULL, NULL},
+    {"register", "登记", "registered"},
+    {"inspection", "实地查看", "inspection"},
+    {"visit", "走访", "visit"},
+    {"phone", "电话", "phone call"},
+    {"session", "调解", "mediation session"},
+    {"agreement", "调解协议", "agreement"},
+    {"followup", "回访", "follow-up visit"},
+    {"referral", "转办", "referral"},
+    {"status", "状态变更", "status change"},
+    {"escalation", "上报", "escalation"},
+    {"result_notice", "书面告知", "result notice"},
+    {"opinion", "当事人意见", "party's opinion"},
+    {"extension", "延期", "extension"},
+    {"deadline", "督办期限", "deadline"},
+    {"reveal", "查看号码", "numbers shown"},
+    {"level", "责任层级", "responsibility level"},
+    {"mediator", "指派调解员", "mediator assigned"},
+    {"correction", "整改要求", "correction asked"},
+    {"correction_reply", "整改答复", "correction answered"},
+};
+
+size_t rules_event_kind_count(void)
+{
+    return sizeof event_words / sizeof event_words[0] - 1;
+}
+
+const char *rules_event_kind_name(size_t i)
+{
+    return i < rules_event_kind_count() ? event_words[i + 1].name : NULL;
+}
+
+const char *rules_event_kind_label(const char *name, const char *lang)
+{
+    int i =
+        name ? word_find(event_words, (int)(sizeof event_words / sizeof event_words[0]), name) : 0;
+    return word_label(event_words, (int)(sizeof event_words / sizeof event_words[0]), i, lang);
+}
+
 int rules_opinion_parse(const char *text, enum rules_opinion *out)
 {
     if (!text || !out) {

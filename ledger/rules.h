@@ -442,6 +442,21 @@ const char *rules_opinion_name(enum rules_opinion opinion);
 const char *rules_opinion_label(enum rules_opinion opinion, const char *lang);
 int rules_opinion_parse(const char *text, enum rules_opinion *out);
 
+/* ---- the kinds of events ----
+ * The kinds of the events of a case, with their words for people: those
+ * the reference data uses (register, inspection, visit, phone, session,
+ * agreement, followup, referral) and those the workflow's steps write. */
+
+/* rules_event_kind_count(): how many kinds there are;
+ * rules_event_kind_name(i): the token of the i-th (0-based), or NULL past
+ * the end. */
+size_t rules_event_kind_count(void);
+const char *rules_event_kind_name(size_t i);
+
+/* rules_event_kind_label(name, lang): the words for a kind's token (or
+ * Chinese label), in Chinese ("zh") or English; NULL for an unknown kind. */
+const char *rules_event_kind_label(const char *name, const char *lang);
+
 /* What a case must have before it may be concluded. */
 enum rules_requirement {
     RULES_REQ_NONE = 0,

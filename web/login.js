@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // login.js - the sign-in page's behaviour: sign in with JSON (POST
-// /api/login), show whose session this is (GET /api/me), sign out with
+// /api/login) and go on to the review pages (/), or, for a browser that
+// has a session already, show whose it is (GET /api/me), sign out with
 // the session's CSRF token (POST /api/logout, X-CSRF-Token), and switch
 // between Chinese and English. The session cookie is HttpOnly: this
 // script never sees it; it keeps only the CSRF token, in memory.
@@ -109,7 +110,7 @@
     $("message").textContent = "";
     request("POST", "/api/login", { name: $("name").value, password: $("password").value })
       .then(function (r) {
-        if (r.status === 200) { showSession(r.data); } else {
+        if (r.status === 200) { location.replace("/"); } else {
           $("message").textContent = refusal(r);
           $("password").value = "";
           $("password").focus();

@@ -372,19 +372,24 @@ static void test_login_page(void **state)
     struct fixture *f = *state;
     struct reply r;
     char v[300];
-    const char *pages[] = {"/", "/login"};
+    /* The review pages and the sign-in page; the first sends a browser
+     * without a session to the second, from its script. */
+    const char *pages[][2] = {{"/", "/assets/app.js"}, {"/login", "/assets/login.js"}};
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(get(f, pages[i], NULL, &r), 200);
+        assert_int_equal(get(f, pages[i][0], NULL, &r), 200);
         assert_true(strncmp(header(&r, "Content-Type", v, sizeof v), "text/html", 9) == 0);
         assert_non_null(strstr(r.body, "<html lang=\"zh-CN\">"));
-        assert_non_null(strstr(r.body, "/assets/login.js"));
+        assert_non_null(strstr(r.body, pages[i][1]));
         assert_security_headers(&r);
         assert_string_equal(header(&r, "Set-Cookie", v, sizeof v), "");
         reply_clear(&r);
     }
     /* The page's files are served as built from web/, byte for byte. */
-    const char *files[][2] = {{"login.js", "text/javascript"}, {"login.css", "text/css"}};
-    for (size_t i = 0; i < 2; i++) {
+    const char *files[][2] = {{"login.js", "text/javascript"},
+                              {"login.css", "text/css"},
+                              {"app.js", "text/javascript"},
+                              {"app.css", "text/css"}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[64], local[64];
         snprintf(path, sizeof path, "/assets/%s", files[i][0]);
         snprintf(local, sizeof local, "web/%s", files[i][0]);
@@ -477,6 +482,76 @@ static void test_session_required(void **state)
                                " AND user = 'wangfang' AND remote = '127.0.0.1'"),
                      1);
     assert_int_equal(db_int(f, "SELECT count(*) FROM sessions WHERE length(token_hash) = 32"), 1);
+}
+
+/* Every endpoint of the review pages: without a session 401; a change
+ * without the CSRF token 403, with someone else's 403; managing devices
+ * as a reviewer 403. Nothing refused leaves a trace in the ledger. */
+static void test_every_endpoint_guarded(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *method, *path;
+        int admin;
+    } endpoints[] = {
+        {"GET", "/api/me", 0},
+        {"GET", "/api/villages", 0},
+        {"GET", "/api/vocabulary", 0},
+        {"GET", "/api/cases", 0},
+        {"GET", "/api/case?id=x", 0},
+        {"POST", "/api/case/reveal", 0},
+        {"POST", "/api/case/deadline", 0},
+        {"POST", "/api/case/level", 0},
+        {"POST", "/api/case/correction", 0},
+        {"POST", "/api/case/mediator", 0},
+        {"GET", "/api/conflicts", 0},
+        {"POST", "/api/conflicts/resolve", 0},
+        {"GET", "/api/list?which=overdue", 0},
+        {"GET", "/api/report?year=2024", 0},
+        {"GET", "/api/report.csv?year=2024", 0},
+        {"GET", "/api/devices", 0},
+        {"POST", "/api/devices/add", 1},
+        {"POST", "/api/devices/revoke", 1},
+        {"POST", "/api/logout", 0},
+    };
+    static const char body[] = "{\"id\":\"x\",\"village\":\"yangliu\"}";
+    struct reply r;
+    struct session reviewer, admin;
+    login_ok(f, REVIEWER, REVIEWER_PW, &reviewer);
+    login_ok(f, ADMIN, ADMIN_PW, &admin);
+    long long events = db_int(f, "SELECT count(*) FROM events");
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+        const char *m = endpoints[i].method, *p = endpoints[i].path;
+        int post = m[0] == 'P';
+        request(f, m, p, NULL, NULL, post ? "application/json" : NULL, post ? body : NULL, 0, &r);
+        if (r.status != 401) {
+            fail_msg("%s %s without a session: %ld", m, p, r.status);
+        }
+        assert_error(&r, 401, "session");
+        assert_security_headers(&r);
+        reply_clear(&r);
+        if (!post) {
+            continue;
+        }
+        request(f, m, p, reviewer.token, NULL, "application/json", body, 0, &r);
+        assert_error(&r, 403, "csrf");
+        reply_clear(&r);
+        request(f, m, p, reviewer.token, admin.csrf, "application/json", body, 0, &r);
+        assert_error(&r, 403, "csrf");
+        reply_clear(&r);
+        if (endpoints[i].admin) {
+            request(f, m, p, reviewer.token, reviewer.csrf, "application/json", body, 0, &r);
+            assert_error(&r, 403, "role");
+            reply_clear(&r);
+        }
+    }
+    assert_int_equal(db_int(f, "SELECT count(*) FROM events"), events);
+    assert_int_equal(db_int(f, "SELECT count(*) FROM devices"), 0);
+    /* Both sessions live on: nothing above signed anyone out. */
+    assert_int_equal(get(f, "/api/me", reviewer.token, &r), 200);
+    reply_clear(&r);
+    assert_int_equal(get(f, "/api/me", admin.token, &r), 200);
+    reply_clear(&r);
 }
 
 static void test_csrf_and_logout(void **state)
@@ -674,6 +749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_required, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_endpoint_guarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf_and_logout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),

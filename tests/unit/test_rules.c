@@ -921,6 +921,34 @@ static void test_followups(void **state)
 
 /* ---- result notice and opinion ---- */
 
+/* Every kind of event has words in both languages: those of the
+ * reference data and those the workflow's steps write. */
+static void test_event_kinds(void **state)
+{
+    (void)state;
+    static const char *const used[] = {"register",  "inspection", "visit",           "phone",
+                                       "session",   "agreement",  "followup",        "referral",
+                                       "status",    "escalation", "result_notice",   "opinion",
+                                       "extension", "deadline",   "reveal",          "level",
+                                       "mediator",  "correction", "correction_reply"};
+    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
+        const char *zh = rules_event_kind_label(used[i], "zh");
+        const char *en = rules_event_kind_label(used[i], "en");
+        if (!zh || !en) {
+            fail_msg("no words for the event kind %s", used[i]);
+        }
+        assert_string_equal(rules_event_kind_label(zh, "en"), en); /* the Chinese word finds it */
+    }
+    assert_int_equal(rules_event_kind_count(), sizeof used / sizeof used[0]);
+    for (size_t i = 0; i < rules_event_kind_count(); i++) {
+        assert_non_null(rules_event_kind_label(rules_event_kind_name(i), "zh"));
+    }
+    assert_null(rules_event_kind_name(rules_event_kind_count()));
+    assert_null(rules_event_kind_label("bribe", "zh"));
+    assert_null(rules_event_kind_label(NULL, "zh"));
+    assert_string_equal(rules_event_kind_label("session", "zh"), "调解");
+}
+
 static void test_opinion_and_conclusion(void **state)
 {
     (void)state;
@@ -1738,6 +1766,7 @@ int main(void)
         cmocka_unit_test(test_figures_no_data),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_masking),
+        cmocka_unit_test(test_event_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
