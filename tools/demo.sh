@@ -45,8 +45,10 @@ code() { hub device add --village "$1" --label "$2" --url "https://localhost:$PO
 CODE_A1=$(code 白沙村 "村委会笔记本")
 CODE_A2=$(code 白沙村 "调解室笔记本")
 CODE_B1=$(code 柏树湾村 "村委会笔记本")
+REVIEW_PW=${DEMO_PASSWORD:-demo-审阅-2026}
+printf '%s\n' "$REVIEW_PW" | hub user add 审阅员 --role admin
 "$HUB" --db "$WORK/hub.db" serve --listen "127.0.0.1:$PORT" --cert "$WORK/certs/hub.crt" \
-    --key "$WORK/certs/hub.key" 2> "$WORK/hub.log" &
+    --key "$WORK/certs/hub.key" --url "https://localhost:$PORT" 2> "$WORK/hub.log" &
 HUB_PID=$!
 for _ in $(seq 50); do
     grep -q serving "$WORK/hub.log" 2>/dev/null && break
@@ -111,4 +113,6 @@ laptop a2 status
 
 if [ "${KEEP_HUB:-0}" = 1 ]; then
     say "the hub keeps running at https://localhost:$PORT (pid $HUB_PID, files in $WORK)"
+    echo "review pages: https://localhost:$PORT/ (the certificate is $WORK/certs/hub.crt);"
+    echo "sign in as 审阅员 with the password $REVIEW_PW"
 fi
