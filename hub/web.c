@@ -371,7 +371,9 @@ cJSON *web_read_json(const struct web_call *c, struct web_response *out)
 
 void web_log_decision(const struct web_call *c, const char *what, const char *detail)
 {
-    store_auth_log(c->site->store, c->user->name, what, detail, c->req->remote);
+    char message[400];
+    snprintf(message, sizeof message, "%s: %s", what, detail);
+    (void)store_auth_log(c->site->store, c->user->name, "decision", message, c->req->remote);
 }
 
 /* ---- pages ---- */

@@ -67,7 +67,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEB_MAX_BODY       4096 /* bytes of a request body (413 above) */
+#define WEB_MAX_BODY       8192 /* bytes of a request body (413 above) */
 #define WEB_MAX_HEADERS    12   /* headers of one response */
 #define WEB_COOKIE         "hamlet_session"
 #define WEB_SESSION_TTL_MS STORE_SESSION_MAX_MS /* and the cookie's Max-Age */

@@ -66,7 +66,9 @@ const char *web_arg(const struct web_call *c, const char *name);
 cJSON *web_read_json(const struct web_call *c, struct web_response *out);
 
 /* web_log_decision(c, what, detail): record a decision of the signed-in
- * account in the auth log ("deadline", "conflict", ...). */
+ * account in the auth log, as kind "decision" with the message
+ * "WHAT: DETAIL" (what: "deadline", "conflict", ...). The decision stands
+ * whether or not the log could be written. */
 void web_log_decision(const struct web_call *c, const char *what, const char *detail);
 
 #endif

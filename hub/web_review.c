@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WEB_MAX_NOTE 1000 /* bytes of a note or comment of a decision */
+/* Bytes of a note or comment of a decision: 1,000 characters of any
+ * script (the workflow counts the characters of a correction). */
+#define WEB_MAX_NOTE (4 * WORKFLOW_CORRECTION_MAX)
 
 /* ---- reading the request ---- */
 
@@ -273,7 +275,7 @@ static int action_begin(const struct web_call *c, struct web_response *out, stru
     a->note = member_text(a->doc, "note", WEB_MAX_NOTE, &bad);
     if (bad || !a->id || !a->id[0]) {
         web_error(out, 400, "bad_request",
-                  "expected {\"id\": CASE, ...} with a note of at most 1000 bytes");
+                  "expected {\"id\": CASE, ...} with a note of at most 1000 characters");
         cJSON_Delete(a->doc);
         return -1;
     }
@@ -349,7 +351,7 @@ static void do_correction(const struct web_call *c, struct web_response *out)
     const char *comment = member_text(a.doc, "comment", WEB_MAX_NOTE, &bad);
     if (bad || (comment && !comment[0])) {
         web_error(out, 400, "bad_request",
-                  "comment: what needs correcting (at most 1000 bytes), or null to clear");
+                  "comment: what needs correcting (at most 1000 characters), or null to clear");
         cJSON_Delete(a.doc);
         return;
     }
@@ -366,11 +368,11 @@ static void do_mediator(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *name = member_text(a.doc, "name", 128, &bad);
-    const char *mediator_id = member_text(a.doc, "mediator_id", 64, &bad);
+    const char *name = member_text(a.doc, "name", 4 * WORKFLOW_MEDIATOR_NAME_MAX, &bad);
+    const char *mediator_id = member_text(a.doc, "mediator_id", WORKFLOW_MEDIATOR_ID_MAX, &bad);
     if (bad || !name || !name[0]) {
         web_error(out, 400, "bad_request",
-                  "name: the mediator's name (at most 128 bytes); mediator_id optional");
+                  "name: the mediator's name (at most 50 characters); mediator_id optional");
         cJSON_Delete(a.doc);
         return;
     }

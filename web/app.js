@@ -460,7 +460,7 @@
     comment.value = k.correction || "";
     var ask = el("button", { type: "submit", onclick: function () { if (comment.value.trim()) { act("/api/case/correction", { comment: comment.value.trim() }, ask); } } }, say("sendCorrection"));
     var clear = el("button", { type: "button", class: "secondary", disabled: !k.correction, onclick: function () { act("/api/case/correction", { comment: null }, clear); } }, say("clearCorrection"));
-    var mname = el("input", { name: "mediator", maxlength: 128, value: k.mediator_name || "" });
+    var mname = el("input", { name: "mediator", maxlength: 50, value: k.mediator_name || "" });
     var mid = el("input", { name: "mediator_id", maxlength: 64, value: k.mediator_id || "" });
     var assign = el("button", { type: "submit", onclick: function () { if (mname.value.trim()) { act("/api/case/mediator", { name: mname.value.trim(), mediator_id: mid.value.trim() || null }, assign); } } }, say("assign"));
     return el("section", { class: "box no-print", id: "actions" }, el("h3", {}, say("actions")),

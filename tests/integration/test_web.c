@@ -16,9 +16,11 @@
 
 #include <cmocka.h>
 
+#include "agentproc.h"
 #include "auth.h"
 #include "hubclient.h"
 #include "hubproc.h"
+#include "web.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -554,6 +556,164 @@ static void test_every_endpoint_guarded(void **state)
     reply_clear(&r);
 }
 
+/* POST path with body (JSON) in a's session; the status. */
+static long post(struct fixture *f, const struct session *a, const char *path, const char *body,
+                 struct reply *out)
+{
+    return request(f, "POST", path, a->token, a->csrf, "application/json", body, 0, out);
+}
+
+/* The id of the first case of the ledger page (?per=1), or the test fails. */
+static void first_case(struct fixture *f, const struct session *a, char *id, size_t len)
+{
+    struct reply r;
+    assert_int_equal(get(f, "/api/cases?per=1", a->token, &r), 200);
+    cJSON *doc = cJSON_Parse(r.body);
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "cases"), 0);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "id");
+    assert_true(cJSON_IsString(v));
+    snprintf(id, len, "%s", v->valuestring);
+    cJSON_Delete(doc);
+    reply_clear(&r);
+}
+
+/* The review pages' data and decisions on a real ledger: a laptop's cases
+ * arrive by sync; every filter and every decision's input is checked at
+ * its limit, a refused one changes nothing, and a decision is logged. */
+static void test_review_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    struct session s;
+    char dir[AGENTPROC_PATH_MAX - 80], code[HUBPROC_CODE_MAX], data[512], id[64], body[9000];
+    const char *env = getenv("HAMLET_DATA");
+    snprintf(data, sizeof data, "%s/cases-200.jsonl", env && env[0] ? env : "../shared/data");
+    assert_int_equal(agentproc_tmpdir("hamlet-web", dir, sizeof dir), 0);
+    struct agentproc *laptop;
+    assert_int_equal(agentproc_new(dir, "a1", &laptop), 0);
+    /* The village's code is its name: the data's cases name 白沙村. */
+    assert_int_equal(hubproc_village_add(f->hub, "白沙村"), 0);
+    assert_int_equal(hubproc_device_add(f->hub, "白沙村", code, sizeof code), 0);
+    struct agentproc_result res;
+    const char *init[] = {"init", "--village", "白沙村", NULL};
+    const char *enroll[] = {"enroll", code, NULL};
+    const char *import[] = {"import", data, NULL};
+    const char *sync[] = {"sync", NULL};
+    const char *const *steps[] = {init, enroll, import, sync};
+    for (size_t i = 0; i < 4; i++) {
+        if (agentproc_run(laptop, steps[i], &res) != 0 || res.status != 0) {
+            fail_msg("hamlet %s: %s", steps[i][0], res.err);
+        }
+        agentproc_result_clear(&res);
+    }
+    login_ok(f, REVIEWER, REVIEWER_PW, &s);
+    first_case(f, &s, id, sizeof id);
+
+    /* Filters out of range: 400, each with its reason. */
+    const char *bad_get[] = {"/api/cases?per=201",
+                             "/api/cases?per=0",
+                             "/api/cases?page=0",
+                             "/api/cases?page=100001",
+                             "/api/cases?class=4",
+                             "/api/cases?level=8",
+                             "/api/cases?overdue=yes",
+                             "/api/cases?dir=up",
+                             "/api/cases?sort=colour",
+                             "/api/list?which=someday",
+                             "/api/list?which=due&days=3651",
+                             "/api/report?month=2024-13",
+                             "/api/report?year=24",
+                             "/api/report?month=2024-01&year=2024",
+                             "/api/report.csv",
+                             "/api/case",
+                             "/api/conflicts?all=2"};
+    for (size_t i = 0; i < sizeof bad_get / sizeof bad_get[0]; i++) {
+        get(f, bad_get[i], s.token, &r);
+        if (r.status != 400) {
+            fail_msg("GET %s: expected 400, got %ld %s", bad_get[i], r.status, r.body);
+        }
+        assert_error(&r, 400, "bad_request");
+        reply_clear(&r);
+    }
+    char q[256] = "/api/cases?q=";
+    memset(q + strlen(q), 'a', 201);
+    get(f, q, s.token, &r);
+    assert_error(&r, 400, "bad_request");
+    reply_clear(&r);
+    get(f, "/api/case?id=0190aaaa-0000-7000-8000-000000000000", s.token, &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+
+    /* Decisions with bad input: refused, nothing written. */
+    long long events = db_int(f, "SELECT count(*) FROM events");
+    /* Each body is its first part, the case's id, then its second part. */
+    static const char *const bad_post[][3] = {
+        {"/api/case/level", "{\"id\":\"", "\",\"level\":0}"},
+        {"/api/case/level", "{\"id\":\"", "\",\"level\":8}"},
+        {"/api/case/level", "{\"id\":\"", "\",\"level\":\"3\"}"},
+        {"/api/case/level", "{\"id\":\"", "\",\"level\":2.5}"},
+        {"/api/case/deadline", "{\"id\":\"", "\",\"date\":\"2025-02-30\"}"},
+        {"/api/case/deadline", "{\"id\":\"", "\",\"date\":20250201}"},
+        {"/api/case/correction", "{\"id\":\"", "\",\"comment\":\"\"}"},
+        {"/api/case/mediator", "{\"id\":\"", "\"}"},
+        {"/api/conflicts/resolve", "{\"choice\":\"both\",\"x\":\"", "\",\"id\":1}"},
+        {"/api/conflicts/resolve", "{\"choice\":\"value\",\"x\":\"", "\",\"id\":1}"},
+        {"/api/case/reveal", "{\"case\":\"", "\"}"},
+        {"/api/case/level", "[\"", "\"]"},
+    };
+    for (size_t i = 0; i < sizeof bad_post / sizeof bad_post[0]; i++) {
+        snprintf(body, sizeof body, "%s%s%s", bad_post[i][1], id, bad_post[i][2]);
+        post(f, &s, bad_post[i][0], body, &r);
+        if (r.status != 400) {
+            fail_msg("POST %s %s: expected 400, got %ld %s", bad_post[i][0], body, r.status,
+                     r.body);
+        }
+        reply_clear(&r);
+    }
+    request(f, "POST", "/api/case/level", s.token, s.csrf, "text/plain", "{}", 0, &r);
+    assert_int_equal(r.status, 415);
+    reply_clear(&r);
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"level\":3}", "0190aaaa-0000-7000-8000-0000");
+    post(f, &s, "/api/case/level", body, &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+    post(f, &s, "/api/conflicts/resolve", "{\"id\":999,\"choice\":\"standing\"}", &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+
+    /* A correction at its limit of 1,000 characters (3,000 bytes of
+     * Chinese) is taken; one character more is refused by the rules. */
+    size_t n = (size_t)snprintf(body, sizeof body, "{\"id\":\"%s\",\"comment\":\"", id);
+    for (int i = 0; i < 1000; i++) {
+        n += (size_t)snprintf(body + n, sizeof body - n, "改");
+    }
+    snprintf(body + n, sizeof body - n, "\"}");
+    assert_int_equal(post(f, &s, "/api/case/correction", body, &r), 200);
+    reply_clear(&r);
+    snprintf(body + n, sizeof body - n, "改\"}");
+    post(f, &s, "/api/case/correction", body, &r);
+    assert_error(&r, 422, "refused");
+    reply_clear(&r);
+    assert_int_equal(db_int(f, "SELECT count(*) FROM events"), events + 1);
+    assert_int_equal(db_int(f, "SELECT count(*) FROM auth_log WHERE kind = 'decision'"
+                               " AND user = 'wangfang' AND message LIKE 'correction: case %'"
+                               " AND remote = '127.0.0.1'"),
+                     1);
+
+    /* The same level twice: the second is refused by the rules, with why. */
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"level\":3}", id);
+    assert_int_equal(post(f, &s, "/api/case/level", body, &r), 200);
+    reply_clear(&r);
+    post(f, &s, "/api/case/level", body, &r);
+    assert_error(&r, 422, "refused");
+    reply_clear(&r);
+    assert_int_equal(db_int(f, "SELECT count(*) FROM auth_log WHERE kind = 'decision'"),
+                     2); /* the refused ones are not decisions */
+
+    agentproc_free(laptop);
+    agentproc_rmdir(dir);
+}
+
 static void test_csrf_and_logout(void **state)
 {
     struct fixture *f = *state;
@@ -689,7 +849,7 @@ static void test_limits(void **state)
 {
     struct fixture *f = *state;
     struct reply r;
-    char big[5001];
+    char big[WEB_MAX_BODY + 1001];
     memset(big, ' ', sizeof big - 1);
     big[0] = '{';
     big[sizeof big - 2] = '}';
@@ -750,6 +910,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_endpoint_guarded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf_and_logout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
