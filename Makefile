@@ -251,6 +251,68 @@ demo: ensure-deps
 	@$(MAKE) --no-print-directory $(HUB_BIN) $(AGENT_BIN)
 	@BUILD=$(BUILD) tools/demo.sh
 
+# ---- installing: make install [PREFIX=/usr/local] [DESTDIR=...] ----
+# The programs read their configuration from /etc/hamlet whatever PREFIX is,
+# so sysconfdir is /etc unless given. An existing configuration file is never
+# overwritten (the new one is written beside it as FILE.new). systemd finds
+# units under /usr/local/lib/systemd too; NetworkManager reads dispatcher
+# hooks only from /etc and /usr/lib, hence nmdispatchdir.
+PREFIX             ?= /usr/local
+bindir             ?= $(PREFIX)/bin
+mandir             ?= $(PREFIX)/share/man
+sysconfdir         ?= /etc
+systemdunitdir     ?= $(PREFIX)/lib/systemd/system
+systemduserunitdir ?= $(PREFIX)/lib/systemd/user
+nmdispatchdir      ?= $(sysconfdir)/NetworkManager/dispatcher.d
+INSTALL            ?= install
+MANPAGES           := packaging/man/hamlet.1 packaging/man/hamlet-hub.8 packaging/man/hub.conf.5 \
+                      packaging/man/hamlet.conf.5
+CONFFILES          := packaging/hub.conf packaging/hamlet.conf
+UNITS              := packaging/systemd/hamlet-hub.service
+USER_UNITS         := packaging/systemd/hamlet-daemon.service packaging/systemd/hamlet-ui.service
+
+.PHONY: install uninstall deb
+install: $(BUILD)/hamlet $(BUILD)/hamlet-hub
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)/hamlet $(DESTDIR)$(systemdunitdir) \
+	    $(DESTDIR)$(systemduserunitdir) $(DESTDIR)$(nmdispatchdir)
+	$(INSTALL) -m 0755 $(BUILD)/hamlet $(BUILD)/hamlet-hub $(DESTDIR)$(bindir)/
+	$(INSTALL) -m 0644 packaging/man/*.1 $(DESTDIR)$(mandir)/man1/
+	$(INSTALL) -m 0644 packaging/man/*.5 $(DESTDIR)$(mandir)/man5/
+	$(INSTALL) -m 0644 packaging/man/*.8 $(DESTDIR)$(mandir)/man8/
+	@for f in $(CONFFILES); do \
+	    t=$(DESTDIR)$(sysconfdir)/hamlet/$${f##*/}; \
+	    if [ -e "$$t" ]; then \
+	        echo "install: $$t exists; the new one is $$t.new"; t=$$t.new; \
+	    fi; \
+	    $(INSTALL) -m 0644 $$f $$t || exit 1; \
+	done
+	sed 's|/usr/bin/|$(bindir)/|g' packaging/systemd/hamlet-hub.service \
+	    > $(DESTDIR)$(systemdunitdir)/hamlet-hub.service
+	@for f in $(USER_UNITS); do \
+	    sed 's|/usr/bin/|$(bindir)/|g' $$f > $(DESTDIR)$(systemduserunitdir)/$${f##*/} || exit 1; \
+	done
+	chmod 0644 $(DESTDIR)$(systemdunitdir)/hamlet-hub.service \
+	    $(addprefix $(DESTDIR)$(systemduserunitdir)/,$(notdir $(USER_UNITS)))
+	$(INSTALL) -m 0755 packaging/networkmanager/90-hamlet $(DESTDIR)$(nmdispatchdir)/90-hamlet
+
+# Removes what install put there, except the configuration files (they may
+# hold the operator's changes) and the hub's data (never touched).
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/hamlet $(DESTDIR)$(bindir)/hamlet-hub
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(filter %.1,$(MANPAGES)))) \
+	    $(addprefix $(DESTDIR)$(mandir)/man5/,$(notdir $(filter %.5,$(MANPAGES)))) \
+	    $(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(filter %.8,$(MANPAGES))))
+	rm -f $(DESTDIR)$(systemdunitdir)/hamlet-hub.service \
+	    $(addprefix $(DESTDIR)$(systemduserunitdir)/,$(notdir $(USER_UNITS)))
+	rm -f $(DESTDIR)$(nmdispatchdir)/90-hamlet
+	@echo "uninstall: kept $(DESTDIR)$(sysconfdir)/hamlet/ (configuration); remove it by hand"
+
+# The Debian packages hamlet and hamlet-hub (packaging/build-deb), into
+# $(BUILD)/deb/.
+deb:
+	BUILD=$(BUILD) packaging/build-deb
+
 clean:
 	rm -rf build
 

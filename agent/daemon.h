@@ -10,7 +10,11 @@
  * then costs about ten syncs instead of ninety-six. While the hub cannot be reached it retries
  * with capped exponential backoff and jitter, so a hundred laptops coming
  * back online do not all knock at once. It never runs two syncs at once (the
- * sync lock), and stops cleanly on SIGTERM or SIGINT.
+ * sync lock), and stops cleanly on SIGTERM or SIGINT. SIGUSR1 asks for a
+ * sync now, ending any backoff: NetworkManager's hook sends it when a link
+ * comes up. Its log lines carry syslog priorities ("<6>", sd-daemon(3))
+ * when the log is the systemd journal's stream, so that failures stand out
+ * in journalctl.
  */
 #ifndef HAMLET_DAEMON_H
 #define HAMLET_DAEMON_H
@@ -36,7 +40,7 @@ void daemon_opts_default(struct daemon_opts *opts);
 unsigned daemon_next_interval(const struct daemon_opts *opts, unsigned current, int moved);
 
 /* daemon_loop(local, opts): run until SIGTERM/SIGINT (0) or until the hub
- * revokes this laptop (-1). */
+ * revokes this laptop (-1); SIGUSR1 makes it sync at once. */
 int daemon_loop(struct local *local, const struct daemon_opts *opts);
 
 #endif

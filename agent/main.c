@@ -7,6 +7,7 @@
  */
 #include "casework.h"
 #include "cli.h"
+#include "configfile.h"
 #include "daemon.h"
 #include "hlc.h"
 #include "https.h"
@@ -29,7 +30,7 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: hamlet [--db PATH] COMMAND [ARGS]\n"
+    "usage: hamlet [--db PATH] [--config FILE] COMMAND [ARGS]\n"
     "\n"
     "The village ledger: records cases offline and syncs with the township hub.\n"
     "\n"
@@ -60,12 +61,15 @@ static const char usage_text[] =
     "options:\n"
     "  --db PATH   the ledger file (or HAMLET_DB; default\n"
     "              $XDG_DATA_HOME/hamlet/ledger.db)\n"
+    "  --config FILE  the only configuration file read (or HAMLET_CONFIG; default\n"
+    "              " CONFIGFILE_SYSTEM_PATH " and ~/.config/hamlet/hamlet.conf)\n"
     "  --help      this text; 'hamlet COMMAND --help' for a command\n";
 
 struct ctx {
     char path[LOCAL_TEXT];
     struct local local;
     int open;
+    struct configfile config; /* hamlet.conf; the command line overrides it */
 };
 
 static int open_local(struct ctx *c, int create)
@@ -723,6 +727,7 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
         "then every --interval seconds (default 900); while syncs find nothing to send\n"
         "or receive the interval doubles, up to --idle-max (default 14400), so that a\n"
         "quiet day costs few bytes. Growing pauses while the hub cannot be reached.\n"
+        "SIGUSR1 syncs at once (a link came up). Defaults from [daemon] in hamlet.conf.\n"
         "Stops cleanly on SIGTERM or Ctrl-C.\n";
     if (cli_wants_help(argc, argv, help)) {
         return 0;
@@ -735,6 +740,15 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
     }
     struct daemon_opts o;
     daemon_opts_default(&o);
+    if (c->config.debounce_s) {
+        o.debounce_s = c->config.debounce_s;
+    }
+    if (c->config.interval_s) {
+        o.interval_s = c->config.interval_s;
+    }
+    if (c->config.idle_max_s) {
+        o.idle_max_s = c->config.idle_max_s;
+    }
     unsigned *targets[] = {&o.interval_s, &o.debounce_s, &o.idle_max_s};
     for (int i = 0; i < 3; i++) {
         if (values[i]) {
@@ -747,7 +761,7 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
             *targets[i] = (unsigned)v;
         }
     }
-    if (values[0] && !values[2] && o.idle_max_s < o.interval_s) {
+    if (!values[2] && o.idle_max_s < o.interval_s) {
         o.idle_max_s = o.interval_s;
     }
     if (o.idle_max_s < o.interval_s) {
@@ -764,11 +778,13 @@ int main(int argc, char **argv)
 {
     struct ctx c;
     memset(&c, 0, sizeof c);
-    const char *db = NULL;
+    const char *db = NULL, *config_path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
+        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config_path = argv[++i];
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);
             return 0;
@@ -780,6 +796,14 @@ int main(int argc, char **argv)
     if (i >= argc) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
+    }
+    char why[400];
+    if (configfile_load_default(&c.config, config_path, why, sizeof why) != 0) {
+        return cli_fail(1, "%s", why);
+    }
+    const char *env_db = getenv("HAMLET_DB");
+    if (!db && !(env_db && env_db[0]) && c.config.db[0]) {
+        db = c.config.db;
     }
     if (db) {
         snprintf(c.path, sizeof c.path, "%s", db);

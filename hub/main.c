@@ -51,6 +51,7 @@ static const char usage_text[] =
     "  serve --listen ADDR:PORT --cert FILE --key FILE   run the HTTPS sync server and\n"
     "                                    the review pages\n"
     "  export [--village CODE] [--reveal]   the merged ledger as JSON Lines\n"
+    "  backup FILE                       a copy of the database, taken while serving\n"
     "  case deadline ID YYYY-MM-DD|none [--note TEXT]   the township's deadline on a case\n"
     "  case level ID 1-7                 the responsibility level of a case\n"
     "  case mediator ID NAME [--id X]    assign a case's mediator\n"
@@ -80,11 +81,24 @@ static int fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "hamlet-hub: ");
+    fprintf(stderr, "%shamlet-hub: ", server_is_journal(stderr) ? "<3>" : "");
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);
     return code;
+}
+
+/* A line of news on stderr (an error's "<3>" becomes "<6>" in the journal). */
+static void inform(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void inform(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%shamlet-hub: ", server_is_journal(stderr) ? "<6>" : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
 }
 
 /* Parse a subcommand's options. Returns the index of the first operand, or
@@ -644,7 +658,9 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
         "                        [--device-rate N] [--url URL]\n"
         "Serve the sync endpoint and the review pages (sign in at https://ADDR:PORT/)\n"
         "over HTTPS (TLS 1.2 or newer) until SIGTERM or SIGINT, then finish the\n"
-        "requests in flight and stop. One log line per request on stderr. URL\n"
+        "requests in flight and stop. SIGHUP reads the certificate and key again\n"
+        "for new connections. One log line per request on stderr (the journal,\n"
+        "with priorities, under systemd). URL\n"
         "(https://..., or url in the config) is the hub's address as devices reach\n"
         "it: the devices page puts it into the enrolment codes it makes.\n";
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
@@ -670,6 +686,7 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct store *s;
@@ -683,10 +700,8 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
         return fail(1, "cannot record the township's rules: %s", hub_strerror(rc));
     }
     if (changed > 0) {
-        fprintf(stderr,
-                "hamlet-hub: the township's rules changed for %d villages; they reach them"
-                " at their next sync\n",
-                changed);
+        inform("the township's rules changed for %d villages; they reach them at their next sync",
+               changed);
     }
     struct server *srv;
     char why[300];
@@ -696,11 +711,46 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
         return fail(1, "%s", why);
     }
     int sig = 0;
-    sigwait(&stop, &sig);
-    fprintf(stderr, "hamlet-hub: %s: finishing the syncs in flight\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        server_reload_cert(srv, why, sizeof why); /* logs what happened */
+    }
+    inform("%s: finishing the syncs in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(srv, 30);
     store_close(s);
+    return 0;
+}
+
+/* ---- backup ---- */
+
+static int cmd_backup(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet-hub backup FILE\n"
+        "Copy the whole hub database into FILE (new; it must not exist) while the\n"
+        "hub keeps serving: one consistent moment, taken with SQLite's backup API,\n"
+        "checked, then renamed into place (FILE.part meanwhile), readable by its\n"
+        "owner only. To restore: stop the hub, copy FILE over the database (and\n"
+        "remove its -wal and -shm files), start the hub.\n";
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int first = sub_options(argc, argv, help, opts, NULL, NULL);
+    if (first < 0) {
+        return first == -1 ? 0 : EXIT_USAGE;
+    }
+    if (argc - first != 1 || !argv[first][0]) {
+        return fail(EXIT_USAGE, "usage: hamlet-hub backup FILE");
+    }
+    struct store *s;
+    int rc = open_store(c, 0, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    char why[600];
+    rc = store_backup(s, argv[first], why, sizeof why);
+    store_close(s);
+    if (rc != 0) {
+        return fail(1, "backup failed: %s", why);
+    }
+    printf("backup written to %s\n", argv[first]);
     return 0;
 }
 
@@ -1309,7 +1359,7 @@ int main(int argc, char **argv)
                     {"device", cmd_device}, {"user", cmd_user},           {"serve", cmd_serve},
                     {"export", cmd_export}, {"conflicts", cmd_conflicts}, {"history", cmd_history},
                     {"case", cmd_case},     {"list", cmd_list},           {"report", cmd_report},
-                    {"rules", cmd_rules}};
+                    {"rules", cmd_rules},   {"backup", cmd_backup}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(command, commands[i].name)) {
             return commands[i].run(&c, sub_argc, sub_argv);

@@ -4,6 +4,12 @@
  * the review pages to web.c), request bodies with a hard maximum,
  * connection and per-device limits, the log, and a clean stop that lets
  * syncs in flight finish.
+ *
+ * The certificate and key are handed to GnuTLS by a callback at each
+ * handshake, so that server_reload_cert() can switch them for the
+ * connections that come next while those open keep theirs. A pair once
+ * handed out is kept until the server stops: a handshake may still hold
+ * it, and reloads are rare.
  */
 #include "server.h"
 
@@ -13,17 +19,41 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RATE_SLOTS 4096
+#define RATE_SLOTS    4096
+#define TLS_CHAIN_MAX 16 /* certificates in the certificate file, the server's first */
+
+/* Syslog priorities of the log lines (sd-daemon(3) prefixes). */
+#define LOG_PRI_ERR  3
+#define LOG_PRI_WARN 4
+#define LOG_PRI_INFO 6
+
+/* A certificate chain and its key, as GnuTLS takes them. */
+struct tls_pair {
+    gnutls_pcert_st chain[TLS_CHAIN_MAX];
+    unsigned n;
+    gnutls_privkey_t key;
+    struct tls_pair *older; /* pairs handed out before this one */
+};
+
+/* The pair for new handshakes. GnuTLS's callback gets no pointer of ours,
+ * so this is the process's: one server at a time (server_start() refuses a
+ * second). */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_pair *tls_current;
 
 struct rate_slot {
     char device[UUID7_STRLEN + 1];
@@ -36,7 +66,8 @@ struct server {
     struct store *store;
     struct server_config config;
     FILE *log;
-    char *cert_pem, *key_pem;
+    int journal;          /* the log is the journal's stream: "<N>" prefixes, no stamps */
+    int owns_tls;         /* tls_current is this server's */
     pthread_mutex_t lock; /* guards the counters and the rate table */
     unsigned connections; /* open now */
     unsigned in_flight;   /* requests begun and not yet answered */
@@ -65,24 +96,41 @@ void server_config_default(struct server_config *config)
     api_limits_default(&config->limits);
 }
 
-static void log_line(struct server *srv, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void log_line(struct server *srv, const char *fmt, ...)
+int server_is_journal(FILE *f)
 {
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(fileno(f), &st) != 0) {
+        return 0;
+    }
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static void log_at(struct server *srv, int priority, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void log_at(struct server *srv, int priority, const char *fmt, ...)
+{
     char line[700];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(srv->log, "%s hamlet-hub: %s\n", stamp, line);
+    if (srv->journal) {
+        fprintf(srv->log, "<%d>hamlet-hub: %s\n", priority, line);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(srv->log, "%s hamlet-hub: %s\n", stamp, line);
+    }
     fflush(srv->log);
 }
+
+#define log_line(srv, ...) log_at(srv, LOG_PRI_INFO, __VA_ARGS__)
 
 static char *read_file(const char *path, char *why, size_t why_len)
 {
@@ -117,6 +165,120 @@ static char *read_file(const char *path, char *why, size_t why_len)
     }
     buf[len] = '\0';
     return buf;
+}
+
+/* ---- the certificate and key, for each handshake ---- */
+
+static void tls_pair_free(struct tls_pair *p)
+{
+    while (p) {
+        struct tls_pair *older = p->older;
+        for (unsigned i = 0; i < p->n; i++) {
+            gnutls_pcert_deinit(&p->chain[i]);
+        }
+        gnutls_privkey_deinit(p->key);
+        free(p);
+        p = older;
+    }
+}
+
+/* Read cert_path (the server's certificate, then its chain) and key_path
+ * (PEM) into a new pair, after checking that they belong together. NULL
+ * with the reason in why. */
+static struct tls_pair *tls_pair_load(const char *cert_path, const char *key_path, int *rc,
+                                      char *why, size_t why_len)
+{
+    struct tls_pair *p = NULL;
+    char *cert_pem = NULL, *key_pem = NULL;
+    *rc = cert_check_pair(cert_path, key_path, why, why_len);
+    if (*rc != 0) {
+        return NULL;
+    }
+    *rc = HUB_E_IO;
+    cert_pem = read_file(cert_path, why, why_len);
+    key_pem = cert_pem ? read_file(key_path, why, why_len) : NULL;
+    if (!key_pem) {
+        goto fail;
+    }
+    *rc = HUB_E_NOMEM;
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        goto fail;
+    }
+    *rc = HUB_E_TLS;
+    gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+    gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+    p->n = TLS_CHAIN_MAX;
+    int g = gnutls_pcert_list_import_x509_raw(p->chain, &p->n, &cert, GNUTLS_X509_FMT_PEM, 0);
+    if (g < 0) {
+        p->n = 0;
+        snprintf(why, why_len, "%s: %s (at most %d certificates)", cert_path, gnutls_strerror(g),
+                 TLS_CHAIN_MAX);
+        goto fail;
+    }
+    if ((g = gnutls_privkey_init(&p->key)) < 0 ||
+        (g = gnutls_privkey_import_x509_raw(p->key, &key, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+        snprintf(why, why_len, "%s: %s", key_path, gnutls_strerror(g));
+        goto fail;
+    }
+    *rc = 0;
+fail:
+    if (key_pem) {
+        sodium_memzero(key_pem, strlen(key_pem));
+    }
+    free(key_pem);
+    free(cert_pem);
+    if (*rc != 0) {
+        tls_pair_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* GnuTLS asks for the certificate at each handshake. The pair stays valid
+ * after the lock is released: pairs are freed only when the server stops. */
+static int on_cert_request(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                           const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                           gnutls_pcert_st **chain, unsigned int *chain_length,
+                           gnutls_privkey_t *key)
+{
+    (void)session;
+    (void)req_ca_dn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    pthread_mutex_lock(&tls_lock);
+    struct tls_pair *p = tls_current;
+    pthread_mutex_unlock(&tls_lock);
+    if (!p) {
+        return -1;
+    }
+    *chain = p->chain;
+    *chain_length = p->n;
+    *key = p->key;
+    return 0;
+}
+
+int server_reload_cert(struct server *srv, char *why, size_t why_len)
+{
+    int rc;
+    struct tls_pair *p =
+        tls_pair_load(srv->config.cert_path, srv->config.key_path, &rc, why, why_len);
+    if (!p) {
+        log_at(srv, LOG_PRI_ERR, "certificate not reloaded, the old one stays: %s", why);
+        return rc;
+    }
+    pthread_mutex_lock(&tls_lock);
+    p->older = tls_current;
+    tls_current = p;
+    pthread_mutex_unlock(&tls_lock);
+    char pin[CERT_PIN_LEN], pin_why[200];
+    if (cert_pin_file(srv->config.cert_path, pin, sizeof pin, pin_why, sizeof pin_why) != 0) {
+        snprintf(pin, sizeof pin, "unknown");
+    }
+    log_line(srv, "certificate reloaded from %s for new connections (pin %s)",
+             srv->config.cert_path, pin);
+    return 0;
 }
 
 /* "host:port", "[v6]:port" or ":port" into a socket address. */
@@ -489,7 +651,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     while (len > 0 && line[len - 1] == '\n') {
         line[--len] = '\0';
     }
-    log_line(srv, "http: %s", line);
+    log_at(srv, LOG_PRI_WARN, "http: %s", line);
 }
 
 static void server_free(struct server *srv)
@@ -497,8 +659,12 @@ static void server_free(struct server *srv)
     if (!srv) {
         return;
     }
-    free(srv->cert_pem);
-    free(srv->key_pem);
+    pthread_mutex_lock(&tls_lock);
+    if (srv->owns_tls) {
+        tls_pair_free(tls_current);
+        tls_current = NULL;
+    }
+    pthread_mutex_unlock(&tls_lock);
     free(srv->rates);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
@@ -520,25 +686,40 @@ int server_start(struct store *store, const struct server_config *config, struct
                  " 'hamlet-hub cert generate')");
         return HUB_E_ARG;
     }
-    int rc = cert_check_pair(config->cert_path, config->key_path, why, why_len);
-    if (rc != 0) {
+    int rc;
+    struct tls_pair *pair = tls_pair_load(config->cert_path, config->key_path, &rc, why, why_len);
+    if (!pair) {
         return rc;
+    }
+    pthread_mutex_lock(&tls_lock);
+    int taken = tls_current != NULL;
+    if (!taken) {
+        tls_current = pair;
+    }
+    pthread_mutex_unlock(&tls_lock);
+    if (taken) {
+        tls_pair_free(pair);
+        snprintf(why, why_len, "a server runs in this process already");
+        return HUB_E_STATE;
     }
     struct server *srv = calloc(1, sizeof *srv);
     if (!srv) {
+        pthread_mutex_lock(&tls_lock);
+        tls_pair_free(tls_current);
+        tls_current = NULL;
+        pthread_mutex_unlock(&tls_lock);
         return HUB_E_NOMEM;
     }
     pthread_mutex_init(&srv->lock, NULL);
+    srv->owns_tls = 1;
     srv->store = store;
     srv->config = *config;
     srv->log = config->log ? config->log : stderr;
+    srv->journal = server_is_journal(srv->log);
     srv->rates = calloc(RATE_SLOTS, sizeof *srv->rates);
-    srv->cert_pem = read_file(config->cert_path, why, why_len);
-    srv->key_pem = srv->cert_pem ? read_file(config->key_path, why, why_len) : NULL;
-    if (!srv->rates || !srv->key_pem) {
-        rc = srv->rates ? HUB_E_IO : HUB_E_NOMEM;
+    if (!srv->rates) {
         server_free(srv);
-        return rc;
+        return HUB_E_NOMEM;
     }
     unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
@@ -547,13 +728,12 @@ int server_start(struct store *store, const struct server_config *config, struct
     unsigned hard_limit = config->max_connections + 16;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(config->threads ? config->threads : 1), MHD_OPTION_CONNECTION_LIMIT, hard_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->idle_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        srv, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_HTTPS_CERT_CALLBACK,
+        on_cert_request, MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(config->threads ? config->threads : 1),
+        MHD_OPTION_CONNECTION_LIMIT, hard_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)config->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(why, why_len, "cannot listen on %s (is the port in use, or the key wrong?)",
                  config->listen);

@@ -7,7 +7,10 @@
  * requests per device per minute (429), idle connections (closed after the
  * timeout). The sync endpoints (/v1/) are answered by api.c, the review
  * pages and their /api/ by web.c; the server moves bytes, counts, limits and
- * logs one line per request (never a secret or a session token).
+ * logs one line per request (never a secret or a session token), to the
+ * journal with priorities when systemd runs it. The certificate can be
+ * reloaded (SIGHUP in hamlet-hub serve) without dropping a connection. One
+ * server per process.
  */
 #ifndef HAMLET_SERVER_H
 #define HAMLET_SERVER_H
@@ -41,12 +44,27 @@ struct server; /* opaque */
 void server_config_default(struct server_config *config);
 
 /* server_start(store, config, out, why, why_len): listen and serve in
- * background threads. The store must outlive the server. Returns 0, or
- * HUB_E_ARG (bad listen address), HUB_E_IO (certificate or key unreadable),
- * HUB_E_TLS (they do not match), HUB_E_STATE (the port could not be bound)
- * with the reason in why. */
+ * background threads. The store and config's strings must outlive the
+ * server. Returns 0, or HUB_E_ARG (bad listen address), HUB_E_IO
+ * (certificate or key unreadable), HUB_E_TLS (they do not match),
+ * HUB_E_STATE (the port could not be bound, or a server runs in this
+ * process already) with the reason in why. */
 int server_start(struct store *store, const struct server_config *config, struct server **out,
                  char *why, size_t why_len);
+
+/* server_reload_cert(server, why, why_len): read the certificate and key
+ * files again (config->cert_path, key_path) and use them for the
+ * connections that come next; open connections and syncs in flight keep
+ * the certificate they started with. On failure the old pair stays in use
+ * and the reason is logged. Returns 0, or as server_start() for the
+ * certificate (HUB_E_IO, HUB_E_TLS) with the reason in why. */
+int server_reload_cert(struct server *server, char *why, size_t why_len);
+
+/* server_is_journal(f): 1 when f is the stream systemd connected to the
+ * journal (JOURNAL_STREAM names its device and inode). Log lines then carry
+ * a syslog priority prefix ("<6>", sd-daemon(3)) and no time stamp, which
+ * the journal adds; otherwise 0. */
+int server_is_journal(FILE *f);
 
 /* server_port(server): the port it listens on (useful with port 0). */
 unsigned server_port(struct server *server);

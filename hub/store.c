@@ -15,11 +15,15 @@
 #include "ledger_schema.h"
 #include "sync_error.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern const struct migration hub_migrations[];
@@ -782,5 +786,101 @@ int store_with_ledger(struct store *s, int (*fn)(struct replica *replica, void *
     store_lock(s);
     int rc = fn(s->replica, ctx);
     store_unlock(s);
+    return rc;
+}
+
+/* ---- online backup ---- */
+
+/* Copy s's database into the open connection dest in one step (one read
+ * transaction), retrying while another process holds a lock that stops
+ * it. Returns an SQLite result code. */
+static int backup_copy(struct store *s, sqlite3 *dest)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dest, "main", s->db, "main");
+    if (!b) {
+        return sqlite3_errcode(dest);
+    }
+    int rc;
+    for (int waited = 0;; waited += 50) {
+        rc = sqlite3_backup_step(b, -1);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= STORE_BACKUP_BUSY_MS) {
+            break;
+        }
+        struct timespec tick = {0, 50 * 1000000L};
+        nanosleep(&tick, NULL);
+    }
+    int done = sqlite3_backup_finish(b);
+    return rc == SQLITE_DONE ? done : rc;
+}
+
+int store_backup(struct store *s, const char *path, char *why, size_t why_len)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s.part", path);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        snprintf(why, why_len, "the backup path is longer than %zu bytes", sizeof tmp - 6);
+        return HUB_E_ARG;
+    }
+    if (access(path, F_OK) == 0) {
+        snprintf(why, why_len, "%s exists already; choose a new name", path);
+        return HUB_E_EXISTS;
+    }
+    /* A file of our own, private from the start (it holds personal data);
+     * a leftover .part of a failed run is reported, not overwritten. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, why_len, "cannot create %s: %s", tmp, strerror(errno));
+        return HUB_E_IO;
+    }
+    close(fd);
+    sqlite3 *dest = NULL;
+    int rc = HUB_E_DB;
+    if (sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        snprintf(why, why_len, "cannot open %s: %s", tmp, sqlite3_errmsg(dest));
+        goto fail;
+    }
+    store_lock(s);
+    int src = backup_copy(s, dest);
+    store_unlock(s);
+    if (src != SQLITE_OK) {
+        snprintf(why, why_len, "the backup into %s failed: %s", tmp,
+                 src == SQLITE_BUSY || src == SQLITE_LOCKED ? "the database stayed busy; try again"
+                                                            : sqlite3_errstr(src));
+        goto fail;
+    }
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(dest, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+             !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    if (!ok) {
+        snprintf(why, why_len, "the copy in %s does not pass its check: %s", tmp,
+                 sqlite3_errmsg(dest));
+        goto fail;
+    }
+    if (sqlite3_close(dest) != SQLITE_OK) {
+        snprintf(why, why_len, "cannot close %s", tmp);
+        dest = NULL;
+        goto fail;
+    }
+    dest = NULL;
+    rc = HUB_E_IO;
+    fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        snprintf(why, why_len, "cannot flush %s: %s", tmp, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        goto fail;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        snprintf(why, why_len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_close(dest);
+    unlink(tmp);
     return rc;
 }

@@ -77,6 +77,19 @@ void store_close(struct store *store); /* accepts NULL */
 /* The wall clock of the hub, Unix ms. */
 int64_t store_now(struct store *store);
 
+/* store_backup(store, path, why, why_len): an online copy of the whole
+ * database into a new file at path, with SQLite's backup API: one read
+ * transaction, so the copy is one consistent moment even while a serving
+ * hub (another process) keeps writing; writers are not blocked (WAL). The
+ * copy is written beside path, checked (PRAGMA quick_check), flushed to
+ * disk and renamed into place, so path never holds half a copy; it is
+ * readable by its owner only. Returns 0, HUB_E_EXISTS (path exists),
+ * HUB_E_IO (cannot create, write or rename), HUB_E_DB (the copy failed,
+ * or the database stayed busy for STORE_BACKUP_BUSY_MS), with the reason in
+ * why. */
+#define STORE_BACKUP_BUSY_MS 30000
+int store_backup(struct store *store, const char *path, char *why, size_t why_len);
+
 /* ---- villages ---- */
 
 /* store_village_add(store, code, name): HUB_E_EXISTS, HUB_E_ARG (code empty,
