@@ -35,7 +35,11 @@
 
 /* Bytes of a page's SQL: the fixed fragments, at most VIEW_MAX_TERMS times
  * the longest term fragment. */
-#define SQL_MAX 8192
+#define SQL_MAX 16384
+
+/* Bytes of one trigram in an FTS5 query: three characters of at most four
+ * bytes, each of which may be a doubled quote, the quotes and " OR ". */
+#define TRIGRAM_QUERY_MAX (3 * 4 * 2 + 2 + 4)
 
 /* Statuses that end the handling here (rules_status_is_open() is 0 for
  * them): a case in one of these has no deadline, so the overdue filter
@@ -55,7 +59,9 @@ enum {
     P_RULES,
     P_LIMIT,
     P_OFFSET,
-    TERM_PARAM = 20,
+    TERM_PARAM = 20,    /* a word's phrase or LIKE pattern */
+    CASE_TRIGRAMS = 40, /* a short word's trigrams, for case_text */
+    NOTE_TRIGRAMS = 60, /* the same for event_text */
 };
 
 static void say(char *why, size_t why_len, const char *fmt, ...)
@@ -295,8 +301,15 @@ static const char *const sort_keys[] = {
 
 /* One word of the search: the FTS5 phrase or the LIKE pattern to bind. */
 struct term {
-    int fts; /* 1: 3 characters or more, the trigram index answers */
+    int fts;      /* 1: 3 characters or more, the trigram index answers */
+    int caseless; /* 1: 1-2 characters of U+3000..U+9FFF only (no letter folds to
+                     them): a text the trigrams find holds the word as written */
+    int scan;     /* 1: 1-2 characters in more than VIEW_MAX_TRIGRAMS trigrams:
+                     LIKE over all text */
     char text[2 * VIEW_MAX_QUERY + 8];
+    char *case_trigrams, *note_trigrams; /* a short word's trigrams in case_text and
+                                            event_text, as an FTS5 OR query; NULL:
+                                            none. Owned (plan_free()). */
 };
 
 /* A filter checked and turned into the values the SQL binds. */
@@ -349,6 +362,19 @@ static void make_term(const char *word, size_t len, struct term *t)
     t->text[o] = '\0';
 }
 
+/* 1 when every character of the word is in U+3000..U+9FFF (CJK symbols,
+ * kana, ideographs): three bytes, the first E3..E9. */
+static int caseless_word(const char *word, size_t len)
+{
+    const unsigned char *w = (const unsigned char *)word;
+    for (size_t i = 0; i < len; i += 3) {
+        if (len - i < 3 || w[i] < 0xe3 || w[i] > 0xe9) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int split_query(const char *q, struct plan *p, char *why, size_t why_len)
 {
     size_t len = strlen(q);
@@ -385,6 +411,7 @@ static int split_query(const char *q, struct plan *p, char *why, size_t why_len)
             say(why, why_len, "the search text has more than %d words", VIEW_MAX_TERMS);
             return HUB_E_ARG;
         }
+        p->terms[p->nterms].caseless = caseless_word(q + start, i - start);
         make_term(q + start, i - start, &p->terms[p->nterms++]);
     }
     return 0;
@@ -490,6 +517,66 @@ static int append(char *sql, size_t *used, const char *fmt, ...)
     return 0;
 }
 
+/* The condition for a word of 1 or 2 characters, from the trigrams that
+ * contain it (find_trigrams()): a case whose text or one of whose notes
+ * holds one of them, checked with LIKE unless the word is caseless (then
+ * every text the index finds holds it as written); and a case whose title,
+ * facts, claims or a note is itself 1 or 2 characters long and holds the
+ * word (no trigram there), from the partial indexes cases_short_text and
+ * events_short_note, whose conditions are repeated word for word. Notes
+ * are asked in the two ways of where_sql(). */
+static int short_word_sql(const struct term *t, int i, int for_count, char *sql, size_t *used)
+{
+    int n = TERM_PARAM + i;
+    int rc = append(sql, used, " AND (");
+    if (rc == 0 && t->case_trigrams) {
+        rc = append(sql, used,
+                    " +c.rowid IN (SELECT rowid FROM case_text WHERE case_text MATCH ?%d)",
+                    CASE_TRIGRAMS + i);
+    }
+    if (rc == 0 && t->case_trigrams && !t->caseless) {
+        rc = append(sql, used,
+                    " AND (c.title LIKE ?%d ESCAPE '\\' OR c.facts LIKE ?%d ESCAPE '\\'"
+                    " OR c.claims LIKE ?%d ESCAPE '\\')",
+                    n, n, n);
+    }
+    if (rc == 0) {
+        rc = append(sql, used,
+                    "%s +c.rowid IN (SELECT x.rowid FROM cases x WHERE (length(title) BETWEEN"
+                    " 1 AND 2 OR length(facts) BETWEEN 1 AND 2 OR length(claims) BETWEEN 1 AND 2)"
+                    " AND (x.title LIKE ?%d ESCAPE '\\' OR x.facts LIKE ?%d ESCAPE '\\'"
+                    " OR x.claims LIKE ?%d ESCAPE '\\'))",
+                    t->case_trigrams ? " OR" : "", n, n, n);
+    }
+    if (rc == 0 && for_count) {
+        rc = append(sql, used,
+                    " OR +c.id IN (SELECT e.case_id FROM events e WHERE length(note) BETWEEN 1"
+                    " AND 2 AND e.note LIKE ?%d ESCAPE '\\'",
+                    n);
+    } else if (rc == 0) {
+        rc = append(sql, used,
+                    " OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND length(note)"
+                    " BETWEEN 1 AND 2 AND e.note LIKE ?%d ESCAPE '\\')",
+                    n);
+    }
+    if (rc == 0 && t->note_trigrams) {
+        rc = append(sql, used,
+                    for_count ? " UNION ALL SELECT e.case_id FROM events e WHERE e.rowid IN"
+                                " (SELECT rowid FROM event_text WHERE event_text MATCH ?%d)"
+                              : " OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND"
+                                " e.rowid IN (SELECT rowid FROM event_text WHERE event_text"
+                                " MATCH ?%d)",
+                    NOTE_TRIGRAMS + i);
+    }
+    if (rc == 0 && t->note_trigrams && !t->caseless) {
+        rc = append(sql, used, " AND e.note LIKE ?%d ESCAPE '\\'", n);
+    }
+    if (rc == 0) {
+        rc = append(sql, used, for_count || t->note_trigrams ? "))" : ")");
+    }
+    return rc;
+}
+
 /* FROM and WHERE of the page (for_count 0) and of its count (1). A word
  * of the search is found in the case's text by the trigram index of
  * case_text; in its events' notes by that of event_text, asked in two
@@ -533,17 +620,20 @@ static int where_sql(const struct plan *p, int for_count, char *sql, size_t *use
                     " AND c.id IN (SELECT cc.case_id FROM conflict_cases cc"
                     " WHERE cc.resolved_ms IS NULL)");
     }
-    /* Words of one or two characters: without a filter that picks a
-     * share of the cases, the cases matching all of them are found by one
-     * pass over the table and one over the events, in the order they are
-     * stored (read in an index's order, the same text costs several times
-     * as much); with such a filter, each case it leaves is tested. */
+    /* Words of one or two characters in too many trigrams: without a
+     * filter that picks a share of the cases, the cases matching all of
+     * them are found by one pass over the table and one over the events,
+     * in the order they are stored (read in an index's order, the same
+     * text costs several times as much); with such a filter, each case it
+     * leaves is tested. */
     int selective =
         p->village || p->category || p->status || p->level || p->severity || p->conflict;
     int scanned = 0;
     for (size_t i = 0; rc == 0 && i < p->nterms; i++) {
         int n = TERM_PARAM + (int)i;
-        if (p->terms[i].fts && for_count) {
+        if (!p->terms[i].fts && !p->terms[i].scan) {
+            rc = short_word_sql(&p->terms[i], (int)i, for_count, sql, used);
+        } else if (p->terms[i].fts && for_count) {
             rc = append(sql, used,
                         " AND (+c.rowid IN (SELECT rowid FROM case_text WHERE case_text MATCH ?%d)"
                         " OR +c.id IN (SELECT e.case_id FROM event_text t JOIN events e"
@@ -555,7 +645,7 @@ static int where_sql(const struct plan *p, int for_count, char *sql, size_t *use
                         " OR EXISTS (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.rowid IN"
                         " (SELECT rowid FROM event_text WHERE event_text MATCH ?%d)))",
                         n, n);
-        } else if (selective) {
+        } else if (selective) { /* a word in too many trigrams */
             rc = append(sql, used,
                         " AND (c.title LIKE ?%d ESCAPE '\\' OR c.facts LIKE ?%d ESCAPE '\\'"
                         " OR c.claims LIKE ?%d ESCAPE '\\' OR EXISTS (SELECT 1 FROM events e"
@@ -565,7 +655,7 @@ static int where_sql(const struct plan *p, int for_count, char *sql, size_t *use
     }
     for (size_t i = 0; rc == 0 && !selective && i < p->nterms; i++) {
         int n = TERM_PARAM + (int)i;
-        if (!p->terms[i].fts) {
+        if (!p->terms[i].fts && p->terms[i].scan) {
             rc = append(sql, used,
                         "%s (x.title LIKE ?%d ESCAPE '\\' OR x.facts LIKE ?%d ESCAPE '\\'"
                         " OR x.claims LIKE ?%d ESCAPE '\\' OR x.id IN (SELECT e.case_id FROM"
@@ -580,6 +670,103 @@ static int where_sql(const struct plan *p, int for_count, char *sql, size_t *use
         rc = append(sql, used, ")");
     }
     return rc;
+}
+
+/* The trigrams of one table (case_trigrams, note_trigrams) that contain
+ * the LIKE pattern, as an FTS5 query: "abc" OR "bcd" ..., quotes doubled.
+ * *query is the caller's (free()); NULL when no trigram contains it.
+ * Returns 0; 1 when more than VIEW_MAX_TRIGRAMS do (*query NULL);
+ * HUB_E_NOMEM; HUB_E_DB. */
+static int trigrams_query(struct store *s, const char *sql, const char *pattern, char **query)
+{
+    sqlite3_stmt *st = NULL;
+    size_t used = 0, count = 0;
+    int step;
+    char *q = malloc(VIEW_MAX_TRIGRAMS * TRIGRAM_QUERY_MAX + 1);
+    int rc = q ? store_prepare(s, sql, &st) : HUB_E_NOMEM;
+    *query = NULL;
+    if (rc != 0) {
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, VIEW_MAX_TRIGRAMS + 1);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *term = (const char *)sqlite3_column_text(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (++count > VIEW_MAX_TRIGRAMS) {
+            rc = 1;
+            goto fail;
+        }
+        if (!term || len > 3 * 4) {
+            continue; /* not three characters of text: cannot happen */
+        }
+        if (used) {
+            memcpy(q + used, " OR ", 4);
+            used += 4;
+        }
+        q[used++] = '"';
+        for (size_t i = 0; i < len; i++) {
+            if (term[i] == '"') {
+                q[used++] = '"';
+            }
+            q[used++] = term[i];
+        }
+        q[used++] = '"';
+    }
+    if (step != SQLITE_DONE) {
+        rc = HUB_E_DB;
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    q[used] = '\0';
+    if (used == 0) {
+        free(q);
+        q = NULL;
+    }
+    *query = q;
+    return 0;
+
+fail:
+    sqlite3_finalize(st);
+    free(q);
+    return rc;
+}
+
+/* For each word of 1 or 2 characters, the trigrams of the cases' text and
+ * of the notes that contain it (hub/migrations/0006_short_words.sql); a
+ * word in more than VIEW_MAX_TRIGRAMS of either is left to the scan. */
+static int find_trigrams(struct store *s, struct plan *p)
+{
+    static const char case_sql[] =
+        "SELECT term FROM case_trigrams WHERE term LIKE ?1 ESCAPE '\\' LIMIT ?2";
+    static const char note_sql[] =
+        "SELECT term FROM note_trigrams WHERE term LIKE ?1 ESCAPE '\\' LIMIT ?2";
+    int rc = 0;
+    for (size_t i = 0; rc >= 0 && i < p->nterms; i++) {
+        struct term *t = &p->terms[i];
+        if (t->fts) {
+            continue;
+        }
+        rc = trigrams_query(s, case_sql, t->text, &t->case_trigrams);
+        if (rc == 0) {
+            rc = trigrams_query(s, note_sql, t->text, &t->note_trigrams);
+        }
+        if (rc == 1) {
+            t->scan = 1;
+            rc = 0;
+        }
+    }
+    return rc;
+}
+
+/* Free what find_trigrams() gave the plan. */
+static void plan_free(struct plan *p)
+{
+    for (size_t i = 0; i < p->nterms; i++) {
+        free(p->terms[i].case_trigrams);
+        free(p->terms[i].note_trigrams);
+        p->terms[i].case_trigrams = p->terms[i].note_trigrams = NULL;
+    }
 }
 
 static int order_sql(const struct plan *p, char *sql, size_t *used)
@@ -624,7 +811,14 @@ static void bind_plan(sqlite3_stmt *st, const struct plan *p, const struct due_c
         sqlite3_bind_pointer(st, P_RULES, (void *)due, RULES_POINTER_TYPE, NULL);
     }
     for (size_t i = 0; i < p->nterms; i++) {
-        sqlite3_bind_text(st, TERM_PARAM + (int)i, p->terms[i].text, -1, SQLITE_STATIC);
+        const struct term *t = &p->terms[i];
+        sqlite3_bind_text(st, TERM_PARAM + (int)i, t->text, -1, SQLITE_STATIC);
+        if (t->case_trigrams) {
+            sqlite3_bind_text(st, CASE_TRIGRAMS + (int)i, t->case_trigrams, -1, SQLITE_STATIC);
+        }
+        if (t->note_trigrams) {
+            sqlite3_bind_text(st, NOTE_TRIGRAMS + (int)i, t->note_trigrams, -1, SQLITE_STATIC);
+        }
     }
 }
 
@@ -694,15 +888,21 @@ static cJSON *case_row(sqlite3_stmt *st, const struct due_ctx *due)
 }
 
 /* The page's rows, the count, and the rows' details; under the lock. */
-static int cases_locked(struct store *s, const struct plan *p, const struct due_ctx *due,
-                        cJSON *list, int64_t *total)
+static int cases_locked(struct store *s, struct plan *p, const struct due_ctx *due, cJSON *list,
+                        int64_t *total)
 {
     char sql[SQL_MAX];
     size_t used = 0;
     sqlite3_stmt *page = NULL, *count = NULL, *row = NULL;
     int64_t rowids[VIEW_MAX_PER];
     size_t n = 0;
+    /* One read snapshot for the trigrams, the count and the page. */
+    int in_tx = sqlite3_get_autocommit(s->db) &&
+                sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     int rc = register_functions(s);
+    if (rc == 0) {
+        rc = find_trigrams(s, p);
+    }
     if (rc == 0) {
         rc = append(sql, &used, "SELECT c.rowid");
     }
@@ -731,9 +931,6 @@ static int cases_locked(struct store *s, const struct plan *p, const struct due_
     if (rc == 0) {
         rc = store_prepare(s, row_sql, &row);
     }
-    /* One read snapshot for the count and the page. */
-    int in_tx = rc == 0 && sqlite3_get_autocommit(s->db) &&
-                sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if (rc == 0) {
         bind_plan(page, p, due);
         sqlite3_bind_int(page, P_LIMIT, p->per);
@@ -770,6 +967,7 @@ static int cases_locked(struct store *s, const struct plan *p, const struct due_
     sqlite3_finalize(page);
     sqlite3_finalize(count);
     sqlite3_finalize(row);
+    plan_free(p);
     return rc;
 }
 

@@ -13,18 +13,29 @@
  *
  * Costs, with 100,000 cases (bench/cases_page.c prints the figures; on a
  * 2-core server, in ms: a page of any sort or filter 1-35, search of a
- * 3-character word 100, of a 2-character word 1,300). A page is one query
+ * 3-character word 100, of a 1- or 2-character word 100-300 where it
+ * used to take 1,000-3,000: see below). A page is one query
  * for the rows (filters, sort, LIMIT/OFFSET) plus one COUNT of the rows the
  * filters leave, both answered from the covering indexes of
  * hub/migrations/0004_search.sql, then a few indexed look-ups for each of
  * the (at most VIEW_MAX_PER) rows shown. A word of 3 or more characters is
  * found with the FTS5 trigram indexes of the same migration; its cost
  * grows with the cases it matches (a phrase in most cases' notes: 0.7 s).
- * A word of 1 or 2 characters (土地, 宅基) cannot be answered by trigrams
- * and is matched with LIKE over the same text: one pass over every case's
+ * A word of 1 or 2 characters (土地, 宅基, 纠) is shorter than a trigram:
+ * the trigrams that contain it are looked up in the lists of
+ * hub/migrations/0006_short_words.sql (LIKE over the distinct trigrams, a
+ * few tens of thousands of short strings), the indexes are asked for the
+ * OR of them, and the texts they find are checked with LIKE (not needed
+ * for a word of Chinese characters only); texts of 1 or 2 characters,
+ * which have no trigram, are read from a partial index. Its cost grows
+ * with the cases and notes that hold the word, as for a longer word. A
+ * word found in more than VIEW_MAX_TRIGRAMS trigrams of the cases' text or
+ * of the notes (a very common character: 的, or a Latin letter) is
+ * matched instead with LIKE over all the text: one pass over every case's
  * text and every note (about 0.6 s for the page and again for the count),
  * or, with a village, category, status, class, level or conflict filter,
- * over the cases that filter leaves. The overdue filter evaluates the
+ * over the cases that filter leaves. The results are the same either way.
+ * The overdue filter evaluates the
  * rules' deadline (an SQL function over the case's own columns: kind,
  * status, received, accepted, deadline, extension; no events are read) for
  * every open case the other filters leave, from the index: 35 ms for
@@ -44,6 +55,7 @@
 #define VIEW_MAX_PAGE     100000 /* the highest page number accepted */
 #define VIEW_MAX_QUERY    200    /* bytes of search text, at most */
 #define VIEW_MAX_TERMS    8      /* words of search text (split at spaces), at most */
+#define VIEW_MAX_TRIGRAMS 256    /* trigrams a 1-2 character word is looked up by, at most */
 #define VIEW_MAX_TOKEN    64     /* bytes of a village code or a token filter, at most */
 #define VIEW_MAX_HISTORY  5000   /* journal entries in a case's history, at most */
 #define VIEW_MAX_CONFLICT 10000  /* conflicts in one view_conflicts() answer, at most */

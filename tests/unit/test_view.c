@@ -622,6 +622,131 @@ static void test_search_event_notes(void **state)
     assert_true(found);
 }
 
+/* ---- short words ---- */
+
+/* Replace line k of the model's text (0 title, 1 facts, 2 claims). */
+static void model_set_line(struct model *m, int k, const char *value)
+{
+    const char *start = m->text;
+    for (int i = 0; i < k; i++) {
+        start = strchr(start, '\n') + 1;
+    }
+    const char *end = strchr(start, '\n');
+    size_t head = (size_t)(start - m->text), vlen = strlen(value), tail = strlen(end);
+    char *text = malloc(head + vlen + tail + 1);
+    assert_non_null(text);
+    memcpy(text, m->text, head);
+    memcpy(text + head, value, vlen);
+    memcpy(text + head + vlen, end, tail + 1);
+    free(m->text);
+    m->text = text;
+}
+
+static void set_case_text(struct fixture *f, struct model *m, int k, const char *value)
+{
+    static const char *const columns[] = {"title", "facts", "claims"};
+    hub_put_text(f, m, columns[k], value);
+    model_set_line(m, k, value);
+}
+
+struct note {
+    const char *case_id, *village, *note;
+};
+
+static int append_note(struct replica *r, void *ctx)
+{
+    const struct note *n = ctx;
+    char id[UUID7_STRLEN + 1];
+    assert_int_equal(uuid7_now(id), 0);
+    const char *columns[] = {"case_id", "date", "kind", "note"};
+    struct sync_value values[] = {{.type = SYNC_TEXT, .s = n->case_id},
+                                  {.type = SYNC_TEXT, .s = "2024-05-01"},
+                                  {.type = SYNC_TEXT, .s = "visit"},
+                                  {.type = SYNC_TEXT, .s = n->note}};
+    return replica_append(r, "events", id, n->village, 4, columns, values);
+}
+
+static void add_note(struct fixture *f, struct model *m, const char *note)
+{
+    struct note n = {m->id, m->village, note};
+    assert_int_equal(store_with_ledger(f->store, append_note, &n), 0);
+    append_text(&m->text, note);
+    m->events++;
+}
+
+/* The search gives exactly the cases whose text holds every word (the
+ * test's own substring search), each once, on every page. */
+static void check_search_ids(struct fixture *f, const char *q)
+{
+    size_t n = 0, want = 0;
+    char(*ids)[UUID7_STRLEN + 1] = all_ids(f, (struct view_filter){.q = q, .per = 7}, &n);
+    for (size_t i = 0; i < f->n; i++) {
+        char one[VIEW_MAX_QUERY + 1];
+        int all = 1;
+        for (const char *p = q; *p && all;) {
+            size_t len = strcspn(p, " ");
+            snprintf(one, sizeof one, "%.*s", (int)len, p);
+            all = len == 0 || contains(f->cases[i].text, one, len);
+            p += len + (p[len] == ' ');
+        }
+        size_t found = 0;
+        for (size_t k = 0; k < n; k++) {
+            found += !strcmp(ids[k], f->cases[i].id);
+        }
+        if (found != (size_t)all) {
+            fail_msg("search \"%s\": case %s found %zu times, expected %d", q, f->cases[i].id,
+                     found, all);
+        }
+        want += (size_t)all;
+    }
+    assert_int_equal(n, want);
+    free(ids);
+    check_search(f, q); /* the count, and within a village */
+}
+
+static void test_search_short_words(void **state)
+{
+    struct fixture *f = *state;
+    /* Texts of exactly 2 characters have no trigram. */
+    set_case_text(f, &f->cases[5], 0, "Zq");
+    set_case_text(f, &f->cases[6], 2, "龘龗");
+    add_note(f, &f->cases[7], "鼍鼑");
+    add_note(f, &f->cases[8], "x");
+    /* Words at the very start and end of a text, in several columns. */
+    set_case_text(f, &f->cases[9], 0, "鼊Ab中间的文字鼋");
+    set_case_text(f, &f->cases[10], 1, "Qx 边上 xQ");
+    add_note(f, &f->cases[11], "齉是开头，结尾是齾");
+    /* The syntax of LIKE and of FTS5 in the text. */
+    set_case_text(f, &f->cases[12], 0, "折扣 50%_\\ 与 a\"b 和 \"\"");
+    /* Letters beyond ASCII keep their case, as LIKE does. */
+    set_case_text(f, &f->cases[13], 0, "ÉCOLE");
+    set_case_text(f, &f->cases[14], 2, "école");
+    /* A letter in more trigrams than VIEW_MAX_TRIGRAMS: the scan answers. */
+    char many[2 * 4 * (VIEW_MAX_TRIGRAMS + 8) + 1];
+    size_t o = 0;
+    for (int i = 0; i < VIEW_MAX_TRIGRAMS + 8; i++) {
+        o += (size_t)snprintf(many + o, sizeof many - o, "J%c%c%c", 0xe4, 0xb8 + i / 64,
+                              0x80 + i % 64);
+    }
+    set_case_text(f, &f->cases[15], 1, many);
+    set_case_text(f, &f->cases[16], 0, "j");
+    const char *words[] = {"Zq",   "zQ",   "zq", "q",    "Z",      "龘龗",  "龘",
+                           "龗",   "鼍鼑", "鼍", "鼑",   "x",      "X",     "鼊",
+                           "鼊a",  "鼊A",  "鼋", "字鼋", "Qx",     "xq",    "齉",
+                           "齉是", "是齾", "齾", "%",    "%_",     "_",     "_\\",
+                           "\\",   "0%",   "\"", "a\"",  "\"b",    "\"\"",  "É",
+                           "é",    "éc",   "Éc", "j",    "J",      "J一",   "土",
+                           "地",   "土地", "的", "纠",   "土地 x", "纠 鼋", "的 土地 宅基地"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        check_search_ids(f, words[i]);
+    }
+    /* The test's texts are found at all. */
+    assert_int_equal(expected_matches(f, "龘"), 1);
+    assert_int_equal(expected_matches(f, "鼑"), 1);
+    assert_int_equal(expected_matches(f, "É"), 1);
+    assert_true(expected_matches(f, "J") >= 2);
+}
+
 /* ---- overdue ---- */
 
 struct overdue_list {
@@ -1080,6 +1205,7 @@ int main(void)
         cmocka_unit_test(test_sorting),
         cmocka_unit_test(test_search_chinese),
         cmocka_unit_test(test_search_event_notes),
+        cmocka_unit_test(test_search_short_words),
         cmocka_unit_test(test_overdue_agrees_with_casefile),
         cmocka_unit_test(test_bad_filters),
         cmocka_unit_test(test_case_masked_unless_revealed),
