@@ -47,7 +47,8 @@ WEB_ASSETS := $(sort $(wildcard web/*.html web/*.css web/*.js))
 LIBHUB     := $(BUILD)/libhamlet-hub.a
 HUB_BIN    := $(if $(wildcard hub/main.c),$(BUILD)/hamlet-hub)
 AGENT_SRC  := $(sort $(filter-out agent/main.c,$(wildcard agent/*.c)))
-AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ui_assets.o
+UI_ASSETS  := $(sort $(wildcard web/village/*.html web/village/*.css web/village/*.js))
 LIBAGENT   := $(BUILD)/libhamlet-agent.a
 AGENT_BIN  := $(if $(wildcard agent/main.c),$(BUILD)/hamlet)
 SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o
@@ -98,6 +99,12 @@ $(BUILD)/gen/web_assets.c: web/embed.sh $(WEB_ASSETS)
 	@mkdir -p $(@D)
 	@echo "  EMBED   $@"
 	$(Q)web/embed.sh $@ $(WEB_ASSETS)
+
+# The village UI's files, embedded in the agent as a table (agent/ui.h).
+$(BUILD)/gen/ui_assets.c: web/embed.sh $(UI_ASSETS)
+	@mkdir -p $(@D)
+	@echo "  EMBED   $@"
+	$(Q)web/embed.sh $@ ui_assets $(UI_ASSETS)
 
 # ---- libraries ----
 $(BUILD)/%.o: %.c

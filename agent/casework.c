@@ -680,14 +680,15 @@ static int party_list_load(struct local *local, const char *case_id, struct part
     return rc;
 }
 
-static int agreement_print(struct local *local, const char *id, int reveal, const char *lang)
+int casework_agreement_html(struct local *local, const char *id, int reveal, const char *lang,
+                            ledger_io_write_fn write, void *ctx)
 {
     struct agreement_view v;
     struct party_list parties = {0};
     int rc = agreement_view_load(local, id, &v);
     if (rc != 0) {
         agreement_view_free(&v);
-        return cli_fail(1, "no agreement %s", id);
+        return rc;
     }
     char *case_no = NULL, *title = NULL, *mediator = NULL, *supplements_no = NULL;
     sqlite3_stmt *st;
@@ -711,7 +712,11 @@ static int agreement_print(struct local *local, const char *id, int reveal, cons
         rc = party_list_load(local, v.case_id, &parties);
     }
     if (rc == 0 && reveal) {
-        rc = casework_reveal(local, v.case_id, "agreement print");
+        struct workflow w;
+        struct rules_config config;
+        char now[40];
+        casework_setup(local, &w, &config, now, sizeof now, lang);
+        rc = workflow_reveal(&w, local->village, v.case_id, "agreement print");
     }
     struct agreement_html page = {
         .lang = lang,
@@ -726,11 +731,7 @@ static int agreement_print(struct local *local, const char *id, int reveal, cons
         .reveal = reveal,
     };
     if (rc == 0) {
-        rc = agreement_html_write(&page, cli_write_stdout, NULL);
-        rc = rc == 0 && fflush(stdout) != 0 ? SYNC_E_DB : rc;
-        if (rc != 0) {
-            rc = cli_fail(1, "cannot print the agreement: %s", sync_strerror(rc));
-        }
+        rc = agreement_html_write(&page, write, ctx);
     }
     party_list_free(&parties);
     free(case_no);
@@ -739,6 +740,16 @@ static int agreement_print(struct local *local, const char *id, int reveal, cons
     free(supplements_no);
     agreement_view_free(&v);
     return rc;
+}
+
+static int agreement_print(struct local *local, const char *id, int reveal, const char *lang)
+{
+    int rc = casework_agreement_html(local, id, reveal, lang, cli_write_stdout, NULL);
+    rc = rc == 0 && fflush(stdout) != 0 ? SYNC_E_DB : rc;
+    if (rc == SYNC_E_NOT_FOUND) {
+        return cli_fail(1, "no agreement %s", id);
+    }
+    return rc == 0 ? 0 : cli_fail(1, "cannot print the agreement: %s", sync_strerror(rc));
 }
 
 int casework_agreement(struct local *local, int argc, char **argv)

@@ -14,6 +14,7 @@
 #ifndef HAMLET_CASEWORK_H
 #define HAMLET_CASEWORK_H
 
+#include "ledger_io.h"
 #include "local.h"
 #include "workflow.h"
 
@@ -67,6 +68,16 @@ int casework_report(struct local *local, int argc, char **argv);
 
 /* hamlet agreement add|set|show|sign|supplement|print ... */
 int casework_agreement(struct local *local, int argc, char **argv);
+
+/* casework_agreement_html(local, id, reveal, lang, write, ctx): the
+ * agreement id laid out as the paper form (agreement_html.h) with its
+ * case's number, title, mediator and parties, handed to write(ctx, ...);
+ * what `agreement print` prints and the village UI shows. With reveal 1 the
+ * numbers are printed in full and the reveal is recorded as an event of
+ * the case first. Returns 0, SYNC_E_NOT_FOUND (no such agreement), another
+ * SYNC_E_* code, or the first non-zero value of write. Prints nothing. */
+int casework_agreement_html(struct local *local, const char *id, int reveal, const char *lang,
+                            ledger_io_write_fn write, void *ctx);
 
 /* hamlet rules: the township's rules this laptop works under. */
 int casework_rules(struct local *local, int argc, char **argv);

@@ -17,6 +17,7 @@
 #include "records.h"
 #include "sync_client.h"
 #include "sync_error.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -57,6 +58,7 @@ static const char usage_text[] =
     "  sync                                send and receive changes now\n"
     "  status                              what waits, the last sync, data used\n"
     "  daemon                              sync in the background until stopped\n"
+    "  ui [--port N] [--no-browser]        the village's pages in this laptop's browser\n"
     "\n"
     "options:\n"
     "  --db PATH   the ledger file (or HAMLET_DB; default\n"
@@ -774,6 +776,47 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
     return daemon_loop(&c->local, &o) == 0 ? 0 : 1;
 }
 
+static int cmd_ui(struct ctx *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: hamlet ui [--port N] [--no-browser]\n"
+        "The village's pages (Today, new case, cases, agreements, contacts, sync,\n"
+        "enrolment) in this laptop's browser, in Chinese or English. Listens on\n"
+        "127.0.0.1 only, on a free port unless --port is given, prints the first\n"
+        "address (with a secret token that only this run knows) and opens it in\n"
+        "the default browser unless --no-browser is given. Works offline. Runs\n"
+        "until Ctrl-C or SIGTERM; one line per request on stderr.\n";
+    if (cli_wants_help(argc, argv, help)) {
+        return 0;
+    }
+    static const char *const names[] = {"--port"};
+    static const char *const flags[] = {"--no-browser"};
+    const char *port = NULL;
+    int no_browser = 0;
+    if (cli_take_options(argc, argv, names, &port, 1, flags, &no_browser, 1) != 0) {
+        return cli_fail(EXIT_USAGE, "usage: hamlet ui [--port N] [--no-browser]");
+    }
+    struct ui_opts o = {0, !no_browser, stdout, stderr};
+    if (port) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(port, &end, 10);
+        if (errno || *end || !port[0] || v > 65535) {
+            return cli_fail(EXIT_USAGE, "--port: expected a port from 0 (any free one) to 65535");
+        }
+        o.port = (unsigned)v;
+    }
+    /* A laptop without a ledger yet gets one: its village comes with the
+     * enrolment code the pages ask for. */
+    char why[400];
+    if (local_open(c->path, 1, &c->local, why, sizeof why) != 0) {
+        return cli_fail(1, "%s", why);
+    }
+    c->open = 1;
+    int rc = ui_serve(&c->local, &o);
+    return rc == 0 ? 0 : cli_fail(1, "the pages could not start: %s", ui_strerror(rc));
+}
+
 int main(int argc, char **argv)
 {
     struct ctx c;
@@ -820,7 +863,7 @@ int main(int argc, char **argv)
                     {"event", cmd_event},         {"contact", cmd_contact}, {"import", cmd_import},
                     {"export", cmd_export},       {"sync", cmd_sync},       {"status", cmd_status},
                     {"daemon", cmd_daemon},       {"list", cmd_list},       {"report", cmd_report},
-                    {"agreement", cmd_agreement}, {"rules", cmd_rules}};
+                    {"agreement", cmd_agreement}, {"rules", cmd_rules},     {"ui", cmd_ui}};
     int rc = -1;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
         if (!strcmp(argv[i], commands[k].name)) {

@@ -8,10 +8,10 @@
 // all of it (register it with after(teardown)), and the processes are killed
 // in any case when the test process exits.
 import { closeAllBrowsers } from './browser.mjs';
-import { stopAllHubs } from './hub.mjs';
+import { stopAllHubs, stopAllUis } from './hub.mjs';
 
 export { AGENT_BIN, BUILD, CHROMIUM, DATA, HUB_BIN, ROOT, SHOTS, dataFile } from './paths.mjs';
-export { Agent, Hub, spkiHash, startHub, stopAllHubs } from './hub.mjs';
+export { Agent, Hub, VillageUi, spkiHash, startHub, stopAllHubs, stopAllUis } from './hub.mjs';
 export { VIEWPORT, closeAllBrowsers, openBrowser, shot, signIn } from './browser.mjs';
 export { run } from './procs.mjs';
 
@@ -19,9 +19,10 @@ export { run } from './procs.mjs';
 // as test('...', { timeout: TIMEOUT }, ...) and to before() hooks.
 export const TIMEOUT = 300_000;
 
-// teardown(): closes every browser, then stops every hub (their folders
-// removed unless HAMLET_KEEP_TMP is set).
+// teardown(): closes every browser, stops every village UI, then every hub
+// (their folders removed unless HAMLET_KEEP_TMP is set).
 export async function teardown() {
   await closeAllBrowsers();
+  await stopAllUis();
   await stopAllHubs();
 }

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { AGENT_BIN, HUB_BIN } from './paths.mjs';
-import { programEnv, run, startServer, stopServer } from './procs.mjs';
+import { programEnv, run, startReading, startServer, stopServer } from './procs.mjs';
 
 const START_TIMEOUT_MS = 60_000; // a slow shared machine may take a while
 const START_ATTEMPTS = 5; // a free port can be taken between pick and bind
@@ -99,6 +99,85 @@ export class Agent {
   status() {
     return this.run(['status']);
   }
+
+  // startUi(): `hamlet --db DB ui --port 0 --no-browser`, the village's
+  // pages on a free loopback port; resolves to a VillageUi once it has
+  // printed its first address (with the token). Its stderr goes to
+  // DIR/NAME-ui.log. Works before `hamlet init` too (a fresh laptop).
+  async startUi() {
+    const ui = new VillageUi(this);
+    await ui.start();
+    return ui;
+  }
+}
+
+const UI_START_TIMEOUT_MS = 60_000;
+const startedUis = new Set(); // village UIs not yet stopped, for stopAllUis()
+
+// A running `hamlet ui`. Fields: firstUrl (http://127.0.0.1:PORT/?token=...,
+// what a person opens), url (http://127.0.0.1:PORT, no trailing /), port,
+// log (its stderr: one line per request).
+export class VillageUi {
+  constructor(agent) {
+    this.agent = agent;
+    this.log = path.join(agent.hub.dir, `${agent.name}-ui.log`);
+    this.process = null;
+  }
+
+  async start() {
+    const logFd = openSync(this.log, 'a');
+    const child = startReading(AGENT_BIN, ['--db', this.agent.db, 'ui', '--port', '0', '--no-browser'], { logFd });
+    closeSync(logFd);
+    this.process = child;
+    startedUis.add(this);
+    let out = '';
+    const found = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), UI_START_TIMEOUT_MS);
+      child.stdout.on('data', (b) => {
+        out += b.toString('utf8');
+        const m = /(http:\/\/127\.0\.0\.1:(\d+))\/\?token=[0-9a-f]+/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      });
+      child.exited.then(() => {
+        clearTimeout(timer);
+        resolve(null);
+      });
+    });
+    if (!found) {
+      await this.stop();
+      throw new Error(`hamlet ui printed no address:\n${out}\n${this.logText()}`);
+    }
+    child.stdout.resume(); // the rest is not read
+    [this.firstUrl, this.url] = [found[0], found[1]];
+    this.port = Number(found[2]);
+  }
+
+  logText() {
+    try {
+      return readFileSync(this.log, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  // stop(): SIGTERM (SIGKILL after 30 s); resolves to {code, signal}.
+  async stop() {
+    startedUis.delete(this);
+    if (!this.process) {
+      return null;
+    }
+    const child = this.process;
+    this.process = null;
+    return stopServer(child);
+  }
+}
+
+// stopAllUis(): stops every village UI started and not yet stopped.
+export async function stopAllUis() {
+  await Promise.all([...startedUis].map((ui) => ui.stop()));
 }
 
 // A running hub. Made by startHub(); fields:

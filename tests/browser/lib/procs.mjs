@@ -126,3 +126,23 @@ export async function stopServer(child, graceMs = 30_000) {
   clearTimeout(timer);
   return child.exited;
 }
+
+// startReading(bin, args, {env, logFd}): starts a long-running program
+// whose stdout the caller reads (child.stdout, a stream), its stderr to
+// logFd. Remembered and killed like startServer()'s children; child.exited
+// is a promise of {code, signal}.
+export function startReading(bin, args, { env = programEnv(), logFd } = {}) {
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', logFd] });
+  live.add(child);
+  child.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      forget(child);
+      resolve({ code, signal });
+    });
+    child.on('error', (e) => {
+      forget(child);
+      resolve({ code: -1, signal: null, error: e });
+    });
+  });
+  return child;
+}

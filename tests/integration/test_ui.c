@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_ui.c - `hamlet ui`, the village's pages, as a browser and as an
+ * attacker meet them: the real program on loopback (plain HTTP, as it
+ * serves), its first address read from its stdout. Each test gets a laptop
+ * of its own and checks what the person at the laptop, or someone trying to
+ * reach the ledger from elsewhere, would notice: the first address opens a
+ * session (an HttpOnly, SameSite=Strict cookie) and leaves the token out of
+ * the address bar; nothing is served without that cookie; a foreign Host
+ * (DNS rebinding), a foreign Origin or a request from another site is
+ * refused; a change without the CSRF token or without JSON is refused; the
+ * limits; a case recorded through the pages is in the ledger, with its
+ * parties' numbers masked; SIGTERM stops it cleanly; one log line per
+ * request, never with the token.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "agentproc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HEADERS 8192
+#define TOKEN_HEX   64
+
+struct fixture {
+    char dir[256];
+    struct agentproc *laptop;
+    pid_t ui;
+    char log[300];
+    unsigned port;
+    char first_url[200]; /* http://127.0.0.1:PORT/?token=... */
+    char base[64];       /* http://127.0.0.1:PORT */
+    char host[40];       /* 127.0.0.1:PORT */
+    char cookie[160];    /* hamlet_ui_PORT=... */
+    char csrf[TOKEN_HEX + 1];
+};
+
+/* ---- the program ---- */
+
+/* Start `hamlet --db DB ui --port 0 --no-browser`, its stderr to f->log,
+ * and read its first address from stdout (at most 30 s). 0 or -1. */
+static int ui_start(struct fixture *f)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    snprintf(f->log, sizeof f->log, "%s/ui.log", f->dir);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        int log = open(f->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (log < 0 || dup2(fds[1], STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0) {
+            _exit(127);
+        }
+        close(fds[0]);
+        close(fds[1]);
+        execl(f->laptop->bin, f->laptop->bin, "--db", f->laptop->db, "ui", "--port", "0",
+              "--no-browser", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    f->ui = pid;
+    char out[1024];
+    size_t len = 0;
+    time_t deadline = time(NULL) + 30;
+    const char *url = NULL;
+    while (!url && time(NULL) < deadline && len + 1 < sizeof out) {
+        ssize_t n = read(fds[0], out + len, sizeof out - 1 - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+        out[len] = '\0';
+        url = strstr(out, "http://127.0.0.1:");
+        if (url && !strchr(url, '\n')) {
+            url = NULL; /* the line is not whole yet */
+        }
+    }
+    close(fds[0]); /* the program writes nothing more to stdout */
+    if (!url) {
+        return -1;
+    }
+    snprintf(f->first_url, sizeof f->first_url, "%.*s", (int)strcspn(url, " \n"), url);
+    f->port = (unsigned)strtoul(url + strlen("http://127.0.0.1:"), NULL, 10);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", f->port);
+    snprintf(f->host, sizeof f->host, "127.0.0.1:%u", f->port);
+    return f->port ? 0 : -1;
+}
+
+/* SIGTERM, then wait (at most 20 s); the exit status, or -1. */
+static int ui_stop(struct fixture *f)
+{
+    if (f->ui <= 0) {
+        return -1;
+    }
+    kill(f->ui, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        int status;
+        pid_t done = waitpid(f->ui, &status, WNOHANG);
+        if (done == f->ui) {
+            f->ui = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        struct timespec pause = {0, 100000000L};
+        nanosleep(&pause, NULL);
+    }
+    kill(f->ui, SIGKILL);
+    waitpid(f->ui, NULL, 0);
+    f->ui = 0;
+    return -1;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        return NULL;
+    }
+    char *text = calloc(1, 1 << 20);
+    if (text) {
+        size_t n = fread(text, 1, (1 << 20) - 1, in);
+        text[n] = '\0';
+    }
+    fclose(in);
+    return text;
+}
+
+/* ---- HTTP as a browser (or someone else) speaks it ---- */
+
+struct reply {
+    long status;
+    char *body;
+    size_t len;
+    char headers[MAX_HEADERS];
+    size_t hlen;
+};
+
+static void reply_clear(struct reply *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    struct reply *r = ctx;
+    size_t len = size * n;
+    if (r->hlen + len < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, data, len);
+        r->hlen += len;
+        r->headers[r->hlen] = '\0';
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct reply *r = ctx;
+    size_t len = size * n;
+    char *grown = realloc(r->body, r->len + len + 1);
+    if (!grown) {
+        return 0;
+    }
+    memcpy(grown + r->len, data, len);
+    r->body = grown;
+    r->len += len;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+/* The value of a response header ("" when absent). */
+static const char *header(const struct reply *r, const char *name, char *out, size_t out_len)
+{
+    size_t name_len = strlen(name);
+    out[0] = '\0';
+    for (const char *line = r->headers; *line;) {
+        size_t line_len = strcspn(line, "\r\n");
+        if (line_len > name_len && !strncasecmp(line, name, name_len) && line[name_len] == ':') {
+            const char *v = line + name_len + 1;
+            v += strspn(v, " ");
+            snprintf(out, out_len, "%.*s", (int)(line_len - (size_t)(v - line)), v);
+            return out;
+        }
+        line += line_len;
+        line += strspn(line, "\r\n");
+    }
+    return out;
+}
+
+/* One request to path (or to a whole URL, when it starts with http).
+ * extra: NULL-terminated header lines ("Host: evil.example:80", "Origin:
+ * ..."); "Host:" alone removes the header. The session's cookie and CSRF
+ * token are sent when with_cookie / with_csrf are set. */
+static long request(struct fixture *f, const char *method, const char *path, int with_cookie,
+                    int with_csrf, const char *type, const char *body, const char *const *extra,
+                    struct reply *out)
+{
+    memset(out, 0, sizeof *out);
+    CURL *easy = curl_easy_init();
+    assert_non_null(easy);
+    char url[512], line[256];
+    if (!strncmp(path, "http", 4)) {
+        snprintf(url, sizeof url, "%s", path);
+    } else {
+        snprintf(url, sizeof url, "%s%s", f->base, path);
+    }
+    struct curl_slist *headers = NULL;
+    if (with_cookie) {
+        snprintf(line, sizeof line, "Cookie: theme=dark; %s; lang=zh", f->cookie);
+        headers = curl_slist_append(headers, line);
+    }
+    if (with_csrf) {
+        snprintf(line, sizeof line, "X-CSRF-Token: %s", f->csrf);
+        headers = curl_slist_append(headers, line);
+    }
+    if (type) {
+        snprintf(line, sizeof line, "Content-Type: %s", type);
+        headers = curl_slist_append(headers, line);
+    } else if (body) {
+        headers = curl_slist_append(headers, "Content-Type:");
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        headers = curl_slist_append(headers, extra[i]);
+    }
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
+    CURLcode rc = curl_easy_perform(easy);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out->status);
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(easy);
+    if (rc != CURLE_OK) {
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+    }
+    return out->status;
+}
+
+static long get(struct fixture *f, const char *path, int with_cookie, struct reply *out)
+{
+    return request(f, "GET", path, with_cookie, 0, NULL, NULL, NULL, out);
+}
+
+/* The "error" of a refusal is name, with status. */
+static void assert_error(const struct reply *r, long status, const char *name)
+{
+    char want[80];
+    snprintf(want, sizeof want, "\"error\":\"%s\"", name);
+    if (r->status != status || !r->body || !strstr(r->body, want)) {
+        fail_msg("expected %ld %s, got %ld %s", status, name, r->status,
+                 r->body ? r->body : "(no body)");
+    }
+}
+
+static void assert_security_headers(const struct reply *r)
+{
+    char v[300];
+    assert_string_equal(header(r, "X-Content-Type-Options", v, sizeof v), "nosniff");
+    assert_non_null(strstr(header(r, "Content-Security-Policy", v, sizeof v), "default-src"));
+    assert_string_equal(header(r, "Referrer-Policy", v, sizeof v), "no-referrer");
+    assert_string_not_equal(header(r, "X-Frame-Options", v, sizeof v), "");
+}
+
+/* Open the session as the browser does: the first address, then the
+ * CSRF token from /api/session. */
+static void open_session(struct fixture *f)
+{
+    struct reply r;
+    get(f, f->first_url, 0, &r);
+    assert_int_equal(r.status, 303);
+    char v[300];
+    assert_string_equal(header(&r, "Location", v, sizeof v), "/");
+    header(&r, "Set-Cookie", v, sizeof v);
+    char name[40];
+    snprintf(name, sizeof name, "hamlet_ui_%u=", f->port);
+    assert_true(!strncmp(v, name, strlen(name)));
+    assert_non_null(strstr(v, "HttpOnly"));
+    assert_non_null(strstr(v, "SameSite=Strict"));
+    assert_null(strstr(v, "Domain="));
+    snprintf(f->cookie, sizeof f->cookie, "%.*s", (int)strcspn(v, ";"), v);
+    /* The cookie is not the token of the address. */
+    assert_null(strstr(f->first_url, f->cookie + strlen(name)));
+    assert_security_headers(&r);
+    reply_clear(&r);
+
+    get(f, "/api/session", 1, &r);
+    assert_int_equal(r.status, 200);
+    const char *csrf = strstr(r.body, "\"csrf\":\"");
+    assert_non_null(csrf);
+    snprintf(f->csrf, sizeof f->csrf, "%.*s", TOKEN_HEX, csrf + 8);
+    assert_int_equal(strlen(f->csrf), TOKEN_HEX);
+    assert_non_null(strstr(r.body, "\"village\":\"baisha\""));
+    reply_clear(&r);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f) {
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/hamlet-ui-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(f->dir) || agentproc_new(f->dir, "v1", &f->laptop) != 0) {
+        free(f);
+        return -1;
+    }
+    struct agentproc_result r;
+    const char *init[] = {"init", "--village", "baisha", "--name", "白沙村", NULL};
+    int status = agentproc_run(f->laptop, init, &r);
+    agentproc_result_clear(&r);
+    if (status != 0 || ui_start(f) != 0) {
+        fprintf(stderr, "  hamlet ui would not start\n");
+        ui_stop(f);
+        agentproc_free(f->laptop);
+        free(f);
+        return -1;
+    }
+    printf("  ui: %s in %s\n", f->base, f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    int status = ui_stop(f);
+    if (status != 0) {
+        fprintf(stderr, "  hamlet ui did not stop cleanly on SIGTERM (status %d)\n", status);
+    }
+    agentproc_free(f->laptop);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (!getenv("HAMLET_KEEP_TMP") && system(cmd) != 0) {
+        fprintf(stderr, "  could not remove %s\n", f->dir);
+    }
+    free(f);
+    return status == 0 ? 0 : -1;
+}
+
+/* ---- tests ---- */
+
+static void test_first_address(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    assert_non_null(strstr(f->first_url, "/?token="));
+    assert_int_equal(strlen(strstr(f->first_url, "token=") + 6), TOKEN_HEX);
+
+    /* Without the cookie: the pages' files are not served either. */
+    get(f, "/", 0, &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "hamlet ui"));
+    assert_null(strstr(r.body, "village.js"));
+    reply_clear(&r);
+    get(f, "/assets/village.js", 0, &r);
+    assert_int_equal(r.status, 401);
+    reply_clear(&r);
+    get(f, "/api/today", 0, &r);
+    assert_error(&r, 401, "session");
+    reply_clear(&r);
+
+    /* A wrong token, or one a character short, opens nothing. */
+    char wrong[200];
+    snprintf(wrong, sizeof wrong, "%s", f->first_url);
+    char *t = strstr(wrong, "token=") + 6;
+    t[0] = t[0] == 'a' ? 'b' : 'a';
+    get(f, wrong, 0, &r);
+    assert_int_equal(r.status, 401);
+    char v[300];
+    assert_string_equal(header(&r, "Set-Cookie", v, sizeof v), "");
+    reply_clear(&r);
+    snprintf(wrong, sizeof wrong, "%.*s", (int)strlen(f->first_url) - 1, f->first_url);
+    get(f, wrong, 0, &r);
+    assert_int_equal(r.status, 401);
+    reply_clear(&r);
+
+    open_session(f);
+    get(f, "/", 1, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "/assets/village.js"));
+    assert_security_headers(&r);
+    assert_string_equal(header(&r, "X-Frame-Options", v, sizeof v), "DENY");
+    assert_null(strstr(header(&r, "Content-Security-Policy", v, sizeof v), "unsafe-inline"));
+    reply_clear(&r);
+    get(f, "/assets/village.js", 1, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "javascript"));
+    reply_clear(&r);
+
+    /* A forged cookie of the right form is refused. */
+    char real[160];
+    snprintf(real, sizeof real, "%s", f->cookie);
+    char *value = strchr(f->cookie, '=') + 1;
+    value[0] = value[0] == '0' ? '1' : '0';
+    get(f, "/api/today", 1, &r);
+    assert_error(&r, 401, "session");
+    reply_clear(&r);
+    snprintf(f->cookie, sizeof f->cookie, "%s", real);
+
+    /* The token is never in the log; one line per request. */
+    char *log = read_file(f->log);
+    assert_non_null(log);
+    assert_null(strstr(log, strstr(f->first_url, "token=") + 6));
+    assert_non_null(strstr(log, "hamlet ui: GET /api/today 401"));
+    assert_non_null(strstr(log, "hamlet ui: GET / 303"));
+    free(log);
+}
+
+static void test_host_and_origin(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    open_session(f);
+    char host[80], origin[100];
+
+    /* DNS rebinding: the browser sends the attacker's name as Host. */
+    snprintf(host, sizeof host, "Host: attacker.example:%u", f->port);
+    const char *rebind[] = {host, NULL};
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, rebind, &r);
+    assert_error(&r, 403, "host");
+    assert_security_headers(&r);
+    reply_clear(&r);
+    request(f, "GET", f->first_url, 0, 0, NULL, NULL, rebind, &r);
+    assert_error(&r, 403, "host");
+    reply_clear(&r);
+    /* The right name on another port, and no Host at all. */
+    snprintf(host, sizeof host, "Host: 127.0.0.1:%u", f->port + 1);
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, rebind, &r);
+    assert_error(&r, 403, "host");
+    reply_clear(&r);
+    const char *none[] = {"Host:", NULL};
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, none, &r);
+    assert_true(r.status == 400 || r.status == 403);
+    reply_clear(&r);
+    /* localhost is the same laptop. */
+    snprintf(host, sizeof host, "Host: localhost:%u", f->port);
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, rebind, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+
+    /* Another site's page posting to the laptop, with a stolen CSRF token
+     * even: refused by its Origin. */
+    const char *body = "{\"id\":\"x\"}";
+    snprintf(origin, sizeof origin, "Origin: http://attacker.example");
+    const char *foreign[] = {origin, NULL};
+    request(f, "POST", "/api/sync", 1, 1, "application/json", body, foreign, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, foreign, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    snprintf(origin, sizeof origin, "Origin: http://localhost:%u", f->port); /* not the Host */
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, foreign, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    snprintf(origin, sizeof origin, "Origin: null");
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, foreign, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    const char *site[] = {"Sec-Fetch-Site: cross-site", NULL};
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, site, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    /* The page's own origin passes. */
+    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", f->port);
+    const char *own[] = {origin, "Sec-Fetch-Site: same-origin", NULL};
+    request(f, "GET", "/api/today", 1, 0, NULL, NULL, own, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+}
+
+static const char intake[] =
+    "{\"title\":\"王德发与李春生宅基地纠纷\",\"kind\":\"dispute\",\"channel\":\"visit\","
+    "\"category\":\"land\",\"severity\":2,\"facts\":\"围墙越界\",\"received_by\":\"张秀英\","
+    "\"parties\":[{\"name\":\"王德发\",\"role\":\"申请人\",\"phone\":\"13800138000\","
+    "\"id_no\":\"431228197202284460\"},{\"name\":\"李春生\",\"role\":\"被申请人\"}]}";
+
+static void test_changes_need_csrf(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    open_session(f);
+    request(f, "POST", "/api/case/new", 1, 0, "application/json", intake, NULL, &r);
+    assert_error(&r, 403, "csrf");
+    reply_clear(&r);
+    char stale[TOKEN_HEX + 1];
+    snprintf(stale, sizeof stale, "%s", f->csrf);
+    f->csrf[0] = f->csrf[0] == 'a' ? 'b' : 'a';
+    request(f, "POST", "/api/case/new", 1, 1, "application/json", intake, NULL, &r);
+    assert_error(&r, 403, "csrf");
+    reply_clear(&r);
+    snprintf(f->csrf, sizeof f->csrf, "%s", stale);
+    /* The CSRF token without the cookie is nothing. */
+    request(f, "POST", "/api/case/new", 0, 1, "application/json", intake, NULL, &r);
+    assert_error(&r, 401, "session");
+    reply_clear(&r);
+    /* A form's type (what another site's form could send) is refused. */
+    request(f, "POST", "/api/case/new", 1, 1, "application/x-www-form-urlencoded", intake, NULL,
+            &r);
+    assert_error(&r, 415, "content_type");
+    reply_clear(&r);
+    int64_t cases = -1;
+    assert_int_equal(agentproc_query_int(f->laptop, "SELECT count(*) FROM cases", &cases), 0);
+    assert_int_equal(cases, 0);
+
+    /* With everything: recorded, the numbers masked in the answer. */
+    request(f, "POST", "/api/case/new", 1, 1, "application/json; charset=utf-8", intake, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "138****8000"));
+    assert_null(strstr(r.body, "13800138000"));
+    assert_non_null(strstr(r.body, "白沙调字第"));
+    reply_clear(&r);
+    assert_int_equal(agentproc_query_int(f->laptop, "SELECT count(*) FROM cases", &cases), 0);
+    assert_int_equal(cases, 1);
+    assert_int_equal(agentproc_query_int(
+                         f->laptop, "SELECT count(*) FROM case_parties WHERE deleted = 0", &cases),
+                     0);
+    assert_int_equal(cases, 2);
+    /* A form with problems names them and records nothing. */
+    request(f, "POST", "/api/case/new", 1, 1, "application/json",
+            "{\"kind\":\"petition\",\"channel\":\"screening\",\"parties\":[{\"name\":\"甲\","
+            "\"role\":\"申请人\",\"id_no\":\"12345\"}]}",
+            NULL, &r);
+    assert_error(&r, 400, "invalid");
+    assert_non_null(strstr(r.body, "{\"field\":\"title\",\"code\":\"required\"}"));
+    assert_non_null(strstr(r.body, "{\"field\":\"channel\",\"code\":\"channel_kind\"}"));
+    assert_non_null(strstr(r.body, "{\"field\":\"parties.0.id_no\",\"code\":\"id_no\"}"));
+    reply_clear(&r);
+    assert_int_equal(agentproc_query_int(f->laptop, "SELECT count(*) FROM cases", &cases), 0);
+    assert_int_equal(cases, 1);
+}
+
+static void test_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    open_session(f);
+    size_t size = (256u << 10) + 10;
+    char *big = malloc(size + 1);
+    assert_non_null(big);
+    memset(big, ' ', size);
+    big[0] = '{';
+    big[size - 1] = '}';
+    big[size] = '\0';
+    request(f, "POST", "/api/case/new", 1, 1, "application/json", big, NULL, &r);
+    assert_error(&r, 413, "too_big");
+    reply_clear(&r);
+    free(big);
+    request(f, "POST", "/api/case/new", 1, 1, "application/json", "{", NULL, &r);
+    assert_error(&r, 400, "bad_request");
+    reply_clear(&r);
+    get(f, "/api/case/new", 1, &r);
+    assert_error(&r, 405, "method");
+    reply_clear(&r);
+    get(f, "/api/nothing", 1, &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+    get(f, "/assets/../village.html", 1, &r);
+    assert_int_equal(r.status, 404);
+    reply_clear(&r);
+    char q[400];
+    memset(q, 'a', sizeof q - 1);
+    q[sizeof q - 1] = '\0';
+    char path[500];
+    snprintf(path, sizeof path, "/api/cases?q=%s", q);
+    get(f, path, 1, &r);
+    assert_error(&r, 400, "bad_request");
+    reply_clear(&r);
+    get(f, "/api/case?id=nothing", 1, &r);
+    assert_error(&r, 400, "bad_request");
+    reply_clear(&r);
+    /* Not enrolled: the sync says so rather than trying. */
+    request(f, "POST", "/api/sync", 1, 1, "application/json", "{}", NULL, &r);
+    assert_error(&r, 409, "not_enrolled");
+    reply_clear(&r);
+    /* The enrolment checks the code's form before any network. */
+    request(f, "POST", "/api/enroll", 1, 1, "application/json", "{\"code\":\"HAMLET1:nonsense\"}",
+            NULL, &r);
+    assert_error(&r, 409, "enrolment");
+    reply_clear(&r);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "test_ui: libcurl would not start\n");
+        return 1;
+    }
+    const char *filter = getenv("HAMLET_TEST_FILTER");
+    if (filter && filter[0]) {
+        cmocka_set_test_filter(filter);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_and_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_need_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return failed ? 1 : 0;
+}
