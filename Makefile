@@ -271,6 +271,7 @@ sysconfdir         ?= /etc
 systemdunitdir     ?= $(PREFIX)/lib/systemd/system
 systemduserunitdir ?= $(PREFIX)/lib/systemd/user
 nmdispatchdir      ?= $(sysconfdir)/NetworkManager/dispatcher.d
+applicationsdir    ?= $(PREFIX)/share/applications
 INSTALL            ?= install
 MANPAGES           := packaging/man/hamlet.1 packaging/man/hamlet-hub.8 packaging/man/hub.conf.5 \
                       packaging/man/hamlet.conf.5
@@ -302,6 +303,8 @@ install: $(BUILD)/hamlet $(BUILD)/hamlet-hub
 	chmod 0644 $(DESTDIR)$(systemdunitdir)/hamlet-hub.service \
 	    $(addprefix $(DESTDIR)$(systemduserunitdir)/,$(notdir $(USER_UNITS)))
 	$(INSTALL) -m 0755 packaging/networkmanager/90-hamlet $(DESTDIR)$(nmdispatchdir)/90-hamlet
+	$(INSTALL) -d $(DESTDIR)$(applicationsdir)
+	$(INSTALL) -m 0644 packaging/hamlet.desktop $(DESTDIR)$(applicationsdir)/hamlet.desktop
 
 # Removes what install put there, except the configuration files (they may
 # hold the operator's changes) and the hub's data (never touched).
@@ -313,6 +316,7 @@ uninstall:
 	rm -f $(DESTDIR)$(systemdunitdir)/hamlet-hub.service \
 	    $(addprefix $(DESTDIR)$(systemduserunitdir)/,$(notdir $(USER_UNITS)))
 	rm -f $(DESTDIR)$(nmdispatchdir)/90-hamlet
+	rm -f $(DESTDIR)$(applicationsdir)/hamlet.desktop
 	@echo "uninstall: kept $(DESTDIR)$(sysconfdir)/hamlet/ (configuration); remove it by hand"
 
 # The Debian packages hamlet and hamlet-hub (packaging/build-deb), into

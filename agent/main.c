@@ -58,7 +58,7 @@ static const char usage_text[] =
     "  sync                                send and receive changes now\n"
     "  status                              what waits, the last sync, data used\n"
     "  daemon                              sync in the background until stopped\n"
-    "  ui [--port N] [--no-browser]        the village's pages in this laptop's browser\n"
+    "  ui [--port N] [--no-browser|--open] the village's pages in this laptop's browser\n"
     "\n"
     "options:\n"
     "  --db PATH   the ledger file (or HAMLET_DB; default\n"
@@ -779,24 +779,29 @@ static int cmd_daemon(struct ctx *c, int argc, char **argv)
 static int cmd_ui(struct ctx *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: hamlet ui [--port N] [--no-browser]\n"
+        "usage: hamlet ui [--port N] [--no-browser | --open]\n"
         "The village's pages (Today, new case, cases, agreements, contacts, sync,\n"
         "enrolment) in this laptop's browser, in Chinese or English. Listens on\n"
         "127.0.0.1 only, on a free port unless --port is given, prints the first\n"
         "address (with a secret token that only this run knows) and opens it in\n"
         "the default browser unless --no-browser is given. Works offline. Runs\n"
-        "until Ctrl-C or SIGTERM; one line per request on stderr.\n";
+        "until Ctrl-C or SIGTERM; one line per request on stderr.\n"
+        "The address is also left, for this user only, in\n"
+        "$XDG_RUNTIME_DIR/hamlet/ui.url (else ~/.cache/hamlet/ui.url), removed\n"
+        "when it stops. --open opens the pages of the hamlet ui already running\n"
+        "(the one systemd starts at login) and exits; when none answers, it\n"
+        "starts one as plain 'hamlet ui' does.\n";
     if (cli_wants_help(argc, argv, help)) {
         return 0;
     }
     static const char *const names[] = {"--port"};
-    static const char *const flags[] = {"--no-browser"};
+    static const char *const flags[] = {"--no-browser", "--open"};
     const char *port = NULL;
-    int no_browser = 0;
-    if (cli_take_options(argc, argv, names, &port, 1, flags, &no_browser, 1) != 0) {
-        return cli_fail(EXIT_USAGE, "usage: hamlet ui [--port N] [--no-browser]");
+    int set[2] = {0, 0}; /* --no-browser, --open */
+    if (cli_take_options(argc, argv, names, &port, 1, flags, set, 2) != 0 || (set[0] && set[1])) {
+        return cli_fail(EXIT_USAGE, "usage: hamlet ui [--port N] [--no-browser | --open]");
     }
-    struct ui_opts o = {0, !no_browser, stdout, stderr};
+    struct ui_opts o = {0, !set[0], stdout, stderr};
     if (port) {
         char *end;
         errno = 0;
@@ -805,6 +810,9 @@ static int cmd_ui(struct ctx *c, int argc, char **argv)
             return cli_fail(EXIT_USAGE, "--port: expected a port from 0 (any free one) to 65535");
         }
         o.port = (unsigned)v;
+    }
+    if (set[1] && ui_open_running(stdout, stderr) == 0) {
+        return 0;
     }
     /* A laptop without a ledger yet gets one: its village comes with the
      * enrolment code the pages ask for. */

@@ -3,10 +3,13 @@
  * ui.c - the server of `hamlet ui` (ui.h): libmicrohttpd on 127.0.0.1, the
  * checks every request passes, the pages' files, the log line, and the
  * background sync that the pages start. The checks come in one order for
- * every request: size (413), Host (403), Origin and the fetch's site (403),
- * the cookie (401; the first visit with the token sets it), route (404),
+ * every request: size (413), Host (403), Origin and the fetch's site (403;
+ * not for the first visit, whose token lets it in from the launcher's file:
+ * page), the launcher's question (/running, which needs no session), the
+ * cookie (401; the first visit with the token sets it), route (404),
  * method (405), then for a change the CSRF token (403) and a JSON body
- * (415). The endpoints are in ui_api.c.
+ * (415). The endpoints are in ui_api.c; the files through which the
+ * launcher finds the server, in ui_launch.c.
  */
 #include "ui_int.h"
 
@@ -15,14 +18,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define JSON_TYPE "application/json"
 #define HTML_TYPE "text/html; charset=utf-8"
@@ -297,21 +296,30 @@ static const struct ui_endpoint *find_endpoint(const char *path, const char *met
     return found;
 }
 
+/* The answer to the first visit: it sets the cookie and sends the browser
+ * on to "/" with a refresh, not a redirect. The visit may come from the
+ * launcher's page (ui.html, a file: page, another site to the browser), and
+ * a browser sends no SameSite=Strict cookie along a redirect that another
+ * site started; the refresh is a new navigation that this page starts.
+ * It replaces the address in the history, token and all. */
+static const char first_visit_page[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    "<meta http-equiv=\"refresh\" content=\"0;url=/\"><title>村调解台账</title></head>\n"
+    "<body><p><a href=\"/\">打开村调解台账 (Open the village mediation ledger)</a></p>"
+    "</body></html>\n";
+
 /* The answer of a request without the session: the first visit with the
  * token opens it; anything else is refused (401), a page with a page that
  * says how to get in, an endpoint with JSON. */
-static void answer_locked(struct ui_site *site, const char *path, const char *token,
-                          struct ui_response *out, char *location, char *set_cookie,
-                          size_t header_len)
+static void answer_locked(struct ui_site *site, const char *path, int first_visit,
+                          struct ui_response *out, char *set_cookie, size_t header_len)
 {
-    if (!strcmp(path, "/") && token) {
-        if (secret_equal(token, site->token)) {
-            snprintf(location, header_len, "/");
-            snprintf(set_cookie, header_len, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
-                     site->cookie_name, site->cookie);
-            ui_body(out, 303, "text/plain; charset=utf-8", "", 0);
-            return;
-        }
+    if (first_visit) {
+        snprintf(set_cookie, header_len, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
+                 site->cookie_name, site->cookie);
+        ui_body(out, 200, HTML_TYPE, first_visit_page, sizeof first_visit_page - 1);
+        return;
     }
     if (!strncmp(path, "/api/", 5)) {
         ui_error(out, 401, "session",
@@ -324,6 +332,22 @@ static void answer_locked(struct ui_site *site, const char *path, const char *to
     } else {
         ui_error(out, 401, "session", "open the address that 'hamlet ui' printed");
     }
+}
+
+/* GET /running?nonce=N: the launcher (ui_launch.c) asks whether this is
+ * the server whose address it has, without sending the token: the answer
+ * is the nonce keyed with it. Anyone may ask; the answer tells nothing of
+ * the token. */
+static void answer_running(struct ui_site *site, const char *nonce, struct ui_response *out)
+{
+    if (!nonce || strlen(nonce) != UI_TOKEN_HEX ||
+        strspn(nonce, "0123456789abcdef") != UI_TOKEN_HEX) {
+        ui_error(out, 400, "bad_request", "expected nonce=64 hexadecimal characters");
+        return;
+    }
+    char proof[UI_TOKEN_HEX + 1];
+    ui_launch_proof(site->token, nonce, proof);
+    ui_body(out, 200, "text/plain; charset=utf-8", proof, UI_TOKEN_HEX);
 }
 
 static const char *mhd_arg(void *ctx, const char *name)
@@ -348,26 +372,37 @@ static void answer(struct ui_site *site, struct MHD_Connection *c, const char *u
                  "this server answers to 127.0.0.1 and localhost only, with its port");
         return;
     }
+    /* The first visit may come from the launcher's page, a file: page and
+     * so another site to the browser: the token, which no other site
+     * knows, lets that one navigation in. */
+    const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+    int first_visit =
+        !strcmp(url, "/") && !strcmp(method, "GET") && secret_equal(token, site->token);
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-    if (origin && (strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0)) {
+    if (!first_visit && origin &&
+        (strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0)) {
         ui_error(out, 403, "origin", "a request from another site is refused");
         return;
     }
     const char *fetch_site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
-    if (fetch_site && (!strcmp(fetch_site, "cross-site") || !strcmp(fetch_site, "same-site"))) {
+    if (!first_visit && fetch_site &&
+        (!strcmp(fetch_site, "cross-site") || !strcmp(fetch_site, "same-site"))) {
         ui_error(out, 403, "origin", "a request from another site is refused");
+        return;
+    }
+    if (!strcmp(url, "/running") && !strcmp(method, "GET")) {
+        answer_running(site, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce"), out);
         return;
     }
     char given[UI_TOKEN_HEX + 2];
     cookie_value(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
                  site->cookie_name, given);
     if (!secret_equal(given, site->cookie)) {
-        answer_locked(site, url, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"),
-                      out, location, set_cookie, header_len);
+        answer_locked(site, url, first_visit, out, set_cookie, header_len);
         return;
     }
     sodium_memzero(given, sizeof given);
-    if (!strcmp(url, "/") && MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")) {
+    if (!strcmp(url, "/") && token) {
         snprintf(location, header_len, "/"); /* the token does not stay in the address bar */
         ui_body(out, 303, "text/plain; charset=utf-8", "", 0);
         return;
@@ -555,26 +590,6 @@ static int random_hex(char out[UI_TOKEN_HEX + 1])
     return 0;
 }
 
-/* Opens url with xdg-open when there is one; the person can always type
- * or click the address printed. Returns the child, or 0. */
-static pid_t open_browser(const char *url)
-{
-    posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa) != 0) {
-        return 0;
-    }
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {"xdg-open", (char *)url, NULL};
-    pid_t pid = 0;
-    if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0) {
-        pid = 0;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
-
 int ui_serve(struct local *local, const struct ui_opts *opts)
 {
     FILE *log = opts->log ? opts->log : stderr;
@@ -598,12 +613,14 @@ int ui_serve(struct local *local, const struct ui_opts *opts)
     random_hex(site->cookie);
     random_hex(site->csrf);
 
-    /* SIGINT and SIGTERM are taken below with sigwait: blocked here, before
-     * the server's threads start, so that they inherit the mask. */
+    /* SIGINT, SIGTERM and SIGHUP (the terminal closed) are taken below with
+     * sigwait: blocked here, before the server's threads start, so that
+     * they inherit the mask. */
     sigset_t stop_signals, old_mask;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 
     struct sockaddr_in addr;
@@ -633,24 +650,39 @@ int ui_serve(struct local *local, const struct ui_opts *opts)
 
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/?token=%s", site->port, site->token);
+    /* The file first, so that whoever reads the address printed finds it
+     * there too. The browser gets the launcher's page, never the address:
+     * the arguments of a process are there for every user to read. */
+    struct ui_launch where;
+    char why[UI_LAUNCH_PATH_MAX + 100];
+    int published = ui_launch_paths(&where, why, sizeof why) == 0 &&
+                    ui_launch_publish(&where, url, why, sizeof why) == 0;
     fprintf(out,
             "Hamlet is open at %s\n"
             "Only this laptop can use it. Ctrl-C stops it.\n",
             url);
     fflush(out);
-    pid_t browser = opts->open_browser ? open_browser(url) : 0;
-    sodium_memzero(url, sizeof url);
+    if (!published) {
+        fprintf(log, "hamlet ui: %s; 'hamlet ui --open' will not find this run%s\n", why,
+                opts->open_browser ? ", and the browser is not opened" : "");
+        fflush(log);
+    }
+    pid_t browser = opts->open_browser && published ? ui_launch_browser(where.page) : 0;
 
     struct timespec tick = {1, 0};
     for (;;) {
         int sig = sigtimedwait(&stop_signals, NULL, &tick);
-        if (sig == SIGINT || sig == SIGTERM) {
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
             break;
         }
         if (browser > 0 && waitpid(browser, NULL, WNOHANG) != 0) {
-            browser = 0; /* reaped: xdg-open hands the address over and exits */
+            browser = 0; /* reaped: xdg-open hands the page over and exits */
         }
     }
+    if (published) {
+        ui_launch_withdraw(&where, url);
+    }
+    sodium_memzero(url, sizeof url);
     MHD_stop_daemon(daemon);
     fprintf(log, "hamlet ui: stopped\n");
 

@@ -13,6 +13,12 @@
  * rebinding), whose Origin is not the page's own, or that come from another
  * site are refused; every change needs the session's CSRF token
  * (X-CSRF-Token) and a JSON body. Each request writes one line to the log.
+ *
+ * The first address is also left where only the user can read it (ui.url,
+ * with a page beside it, ui.html, that redirects to it), so that a server
+ * started by systemd can be found: `hamlet ui --open` opens the running
+ * one's pages, or starts one. The browser is handed the page's path, never
+ * the address, so the token is in no process's arguments (ui_launch.c).
  */
 #ifndef HAMLET_UI_H
 #define HAMLET_UI_H
@@ -48,11 +54,12 @@ enum ui_error {
     UI_E_LISTEN = -702, /* the port cannot be listened on */
     UI_E_RANDOM = -703, /* no random bytes for the token */
     UI_E_NOMEM = -704,
+    UI_E_NOT_RUNNING = -705, /* no live server answers at the address in ui.url */
 };
 
 struct ui_opts {
     unsigned port;    /* 0: a free port chosen by the system */
-    int open_browser; /* 1: open the first address with xdg-open when there is one */
+    int open_browser; /* 1: open the pages with xdg-open (through ui.html) when there is one */
     FILE *out;        /* the first address, for the person (stdout) */
     FILE *log;        /* one line per request (stderr) */
 };
@@ -63,6 +70,16 @@ struct ui_opts {
  * background sync that the pages start. Returns 0 after a clean stop, or a
  * UI_E_* code with the reason written to opts->log. */
 int ui_serve(struct local *local, const struct ui_opts *opts);
+
+/* ui_open_running(out, log): when a `hamlet ui` of this user answers at
+ * the address in its ui.url ($XDG_RUNTIME_DIR/hamlet/ui.url, else
+ * ~/.cache/hamlet/ui.url), ask the browser to open its pages (through
+ * ui.html, with xdg-open) and say so on out. The server must prove that it
+ * knows the address's token without being sent it, so a file left by a
+ * killed run, or another program now on its port, is not taken for it.
+ * Returns 0, or UI_E_NOT_RUNNING (no file, a stale one, no answer): the
+ * caller then starts a server itself. */
+int ui_open_running(FILE *out, FILE *log);
 
 /* ui_strerror(code): words for a UI_E_* code. Static. */
 const char *ui_strerror(int code);

@@ -278,7 +278,7 @@ static void do_vocabulary(const struct ui_call *c, struct ui_response *out)
                           rules_status_label(k, "en"));
     }
     for (int k = RULES_LEVEL_MIN; !failed && k <= RULES_LEVEL_MAX; k++) {
-        char name[4];
+        char name[12];
         snprintf(name, sizeof name, "%d", k);
         failed = add_word(levels, name, rules_level_label(k, "zh"), rules_level_label(k, "en"));
     }

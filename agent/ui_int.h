@@ -3,7 +3,8 @@
  * ui_int.h - what ui.c (the server, its checks and the background sync)
  * shares with ui_api.c (the endpoints of the village's pages): the call an
  * endpoint gets, the ways it answers, and its entry in the table of
- * endpoints. Not for use outside the UI's files.
+ * endpoints; and with ui_launch.c, the files through which the running
+ * server is found and opened. Not for use outside the UI's files.
  */
 #ifndef HAMLET_UI_INT_H
 #define HAMLET_UI_INT_H
@@ -12,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ui_site; /* the server's state: fields in ui.c */
 
@@ -89,5 +91,41 @@ int ui_sync_start(struct ui_site *site);
  * "last_run" {ok, sent, received, bytes_up, bytes_down, conflicts,
  * refused, error, clock_off, revoked} or null. Returns 0 or -1 (memory). */
 int ui_sync_state(struct ui_site *site, cJSON *obj);
+
+/* ---- the launcher's files (ui_launch.c) ---- */
+
+#define UI_LAUNCH_PATH_MAX 512
+
+/* Where a running server leaves its first address for the launcher. */
+struct ui_launch {
+    char dir[UI_LAUNCH_PATH_MAX - 16]; /* $XDG_RUNTIME_DIR/hamlet, else ~/.cache/hamlet */
+    char url[UI_LAUNCH_PATH_MAX];      /* DIR/ui.url: the first address and a newline */
+    char page[UI_LAUNCH_PATH_MAX];     /* DIR/ui.html: a page that redirects to it */
+};
+
+/* ui_launch_paths(where, why, why_len): the paths, from the environment.
+ * Returns 0, or -1 with why (neither XDG_RUNTIME_DIR nor HOME is set, or
+ * the path is too long). */
+int ui_launch_paths(struct ui_launch *where, char *why, size_t why_len);
+
+/* ui_launch_publish(where, first_url, why, why_len): make the folder (0700,
+ * and refuse one that is not the user's own), then write the page and
+ * ui.url, each 0600 and whole (written aside, then renamed). Returns 0, or
+ * -1 with why. */
+int ui_launch_publish(const struct ui_launch *where, const char *first_url, char *why,
+                      size_t why_len);
+
+/* ui_launch_withdraw(where, first_url): remove ui.url and the page if they
+ * still hold first_url (a later run may have replaced them). */
+void ui_launch_withdraw(const struct ui_launch *where, const char *first_url);
+
+/* ui_launch_browser(path): xdg-open path, its output to /dev/null. Returns
+ * the child (the caller reaps it), or 0 when there is no xdg-open. */
+pid_t ui_launch_browser(const char *path);
+
+/* ui_launch_proof(token, nonce, out): what a server that knows token
+ * answers to GET /running?nonce=NONCE: hex HMAC-SHA-256 of nonce, keyed
+ * with the token. */
+void ui_launch_proof(const char *token, const char *nonce, char out[UI_TOKEN_HEX + 1]);
 
 #endif

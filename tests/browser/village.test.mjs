@@ -7,14 +7,17 @@
 // is not offered and make a legal one; fill an agreement, see it
 // incomplete, complete it, sign it and print it to PDF on A4; sync and find
 // the case in `hamlet-hub export`; the township asks for a correction and,
-// after a sync, the Today page shows it and takes the answer. Each step
-// saves a screenshot.
+// after a sync, the Today page shows it and takes the answer; a browser
+// without the session opens the pages through the launcher's page (ui.html,
+// a file: page beside ui.url), as `hamlet ui --open` hands it over. Each
+// step saves a screenshot.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { Agent, SHOTS, TIMEOUT, openBrowser, shot, startHub, teardown } from './lib/harness.mjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const TITLE = '王德发与李春生宅基地边界纠纷';
 const COMMENT = '请补充双方宅基地证的编号和现场照片';
@@ -55,6 +58,10 @@ before(async () => {
   // A laptop as it comes: no ledger yet, not enrolled.
   laptop = new Agent(hub, 'v1', 'baisha');
   hub.agents.push(laptop);
+  // The UI leaves ui.url and ui.html in $XDG_RUNTIME_DIR/hamlet: a folder
+  // of the test's, not the user's.
+  process.env.XDG_RUNTIME_DIR = path.join(hub.dir, 'run');
+  mkdirSync(process.env.XDG_RUNTIME_DIR, { mode: 0o700 });
   ui = await laptop.startUi();
   ({ page } = await openBrowser({ url: ui.url, spki: hub.spki }));
 }, { timeout: TIMEOUT });
@@ -252,4 +259,30 @@ test('the list finds the case; the pages switch to English', { timeout: TIMEOUT 
   await page.locator('#sync').waitFor();
   await shot(page, 'today-en');
   await page.locator('#lang').click();
+});
+
+test("the launcher's page opens the pages in a browser without the session", { timeout: TIMEOUT }, async () => {
+  const dir = path.join(process.env.XDG_RUNTIME_DIR, 'hamlet');
+  assert.equal(readFileSync(path.join(dir, 'ui.url'), 'utf8'), `${ui.firstUrl}\n`);
+  // A fresh context: no cookie, as the secretary's browser after a restart.
+  const context = await page.context().browser().newContext({ locale: 'zh-CN', viewport: page.viewportSize() });
+  try {
+    const launched = await context.newPage();
+    const firstVisits = [];
+    launched.on('request', (r) => {
+      if (r.url().startsWith(`${ui.url}/?token=`)) {
+        firstVisits.push(r);
+      }
+    });
+    await launched.goto(pathToFileURL(path.join(dir, 'ui.html')).href);
+    await launched.waitForURL((url) => url.origin === ui.url && url.pathname === '/' && !url.search.includes('token'));
+    await launched.locator('#village-name').filter({ hasText: '白沙村' }).waitFor();
+    // The first visit came from the file: page, another site to the browser,
+    // and was let in by its token; the refresh to "/" brought the cookie.
+    assert.equal(firstVisits.length, 1);
+    assert.equal((await firstVisits[0].allHeaders())['sec-fetch-site'], 'cross-site');
+    await shot(launched, 'launcher');
+  } finally {
+    await context.close();
+  }
 });

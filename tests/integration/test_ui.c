@@ -11,7 +11,13 @@
  * refused; a change without the CSRF token or without JSON is refused; the
  * limits; a case recorded through the pages is in the ledger, with its
  * parties' numbers masked; SIGTERM stops it cleanly; one log line per
- * request, never with the token.
+ * request, never with the token. And the launcher: the first address is
+ * left in ui.url (0600, in a 0700 folder of $XDG_RUNTIME_DIR) beside a page
+ * that redirects to it, both gone after SIGTERM; `hamlet ui --open` opens a
+ * live server's page at once, with a fake xdg-open on the PATH recording
+ * that the token is not in its arguments, and starts a server of its own
+ * when the file is stale (SIGKILL) or names a server that does not know
+ * its token.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,13 +55,20 @@ struct fixture {
     char host[40];       /* 127.0.0.1:PORT */
     char cookie[160];    /* hamlet_ui_PORT=... */
     char csrf[TOKEN_HEX + 1];
+    char run[300];       /* XDG_RUNTIME_DIR of the programs */
+    char url_file[340];  /* RUN/hamlet/ui.url */
+    char page_file[340]; /* RUN/hamlet/ui.html */
+    char opened[300];    /* what the fake xdg-open was given, one argument a line */
 };
+
+static char original_path[4096]; /* PATH when the tests started */
 
 /* ---- the program ---- */
 
-/* Start `hamlet --db DB ui --port 0 --no-browser`, its stderr to f->log,
- * and read its first address from stdout (at most 30 s). 0 or -1. */
-static int ui_start(struct fixture *f)
+/* Start `hamlet --db DB ui --port 0 MODE` (--no-browser or --open), its
+ * stderr to f->log, and read its first address from stdout (at most 30 s).
+ * 0 or -1. */
+static int ui_start(struct fixture *f, const char *mode)
 {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -72,8 +86,8 @@ static int ui_start(struct fixture *f)
         }
         close(fds[0]);
         close(fds[1]);
-        execl(f->laptop->bin, f->laptop->bin, "--db", f->laptop->db, "ui", "--port", "0",
-              "--no-browser", (char *)NULL);
+        execl(f->laptop->bin, f->laptop->bin, "--db", f->laptop->db, "ui", "--port", "0", mode,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -300,9 +314,15 @@ static void open_session(struct fixture *f)
 {
     struct reply r;
     get(f, f->first_url, 0, &r);
-    assert_int_equal(r.status, 303);
+    assert_int_equal(r.status, 200);
     char v[300];
-    assert_string_equal(header(&r, "Location", v, sizeof v), "/");
+    /* A refresh, not a redirect, sends the browser on to "/" (ui.c says
+     * why); the token goes nowhere else. */
+    assert_string_equal(header(&r, "Location", v, sizeof v), "");
+    assert_non_null(strstr(r.body, "<meta http-equiv=\"refresh\" content=\"0;url=/\">"));
+    assert_null(strstr(r.body, "token"));
+    assert_string_equal(header(&r, "Cache-Control", v, sizeof v), "no-store");
+    assert_string_equal(header(&r, "Referrer-Policy", v, sizeof v), "no-referrer");
     header(&r, "Set-Cookie", v, sizeof v);
     char name[40];
     snprintf(name, sizeof name, "hamlet_ui_%u=", f->port);
@@ -338,11 +358,34 @@ static int setup(void **state)
         free(f);
         return -1;
     }
+    /* The programs' session folder, and a fake xdg-open first on the PATH
+     * that writes down its arguments. */
+    char bin[300], path[sizeof bin + sizeof original_path + 1];
+    snprintf(f->run, sizeof f->run, "%s/run", f->dir);
+    snprintf(f->url_file, sizeof f->url_file, "%s/hamlet/ui.url", f->run);
+    snprintf(f->page_file, sizeof f->page_file, "%s/hamlet/ui.html", f->run);
+    snprintf(f->opened, sizeof f->opened, "%s/xdg-open.args", f->dir);
+    snprintf(bin, sizeof bin, "%s/bin", f->dir);
+    snprintf(path, sizeof path, "%s:%s", bin, original_path);
+    char fake[sizeof bin + 16];
+    snprintf(fake, sizeof fake, "%s/xdg-open", bin);
+    FILE *script = NULL;
+    if (mkdir(f->run, 0700) != 0 || mkdir(bin, 0700) != 0 || !(script = fopen(fake, "w"))) {
+        agentproc_free(f->laptop);
+        free(f);
+        return -1;
+    }
+    fprintf(script, "#!/bin/sh\nprintf '%%s\\n' \"$@\" >> '%s'\n", f->opened);
+    fclose(script);
+    chmod(fake, 0700);
+    setenv("XDG_RUNTIME_DIR", f->run, 1);
+    setenv("PATH", path, 1);
+
     struct agentproc_result r;
     const char *init[] = {"init", "--village", "baisha", "--name", "白沙村", NULL};
     int status = agentproc_run(f->laptop, init, &r);
     agentproc_result_clear(&r);
-    if (status != 0 || ui_start(f) != 0) {
+    if (status != 0 || ui_start(f, "--no-browser") != 0) {
         fprintf(stderr, "  hamlet ui would not start\n");
         ui_stop(f);
         agentproc_free(f->laptop);
@@ -357,7 +400,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    int status = ui_stop(f);
+    int status = f->ui > 0 ? ui_stop(f) : 0; /* a test may have stopped it */
     if (status != 0) {
         fprintf(stderr, "  hamlet ui did not stop cleanly on SIGTERM (status %d)\n", status);
     }
@@ -409,6 +452,11 @@ static void test_first_address(void **state)
     reply_clear(&r);
 
     open_session(f);
+    /* The first address again, with the session: straight to "/". */
+    get(f, f->first_url, 1, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(header(&r, "Location", v, sizeof v), "/");
+    reply_clear(&r);
     get(f, "/", 1, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "/assets/village.js"));
@@ -436,7 +484,7 @@ static void test_first_address(void **state)
     assert_non_null(log);
     assert_null(strstr(log, strstr(f->first_url, "token=") + 6));
     assert_non_null(strstr(log, "hamlet ui: GET /api/today 401"));
-    assert_non_null(strstr(log, "hamlet ui: GET / 303"));
+    assert_non_null(strstr(log, "hamlet ui: GET / 200"));
     free(log);
 }
 
@@ -495,6 +543,29 @@ static void test_host_and_origin(void **state)
     request(f, "GET", "/api/today", 1, 0, NULL, NULL, site, &r);
     assert_error(&r, 403, "origin");
     reply_clear(&r);
+    /* The first visit alone may come from another site: the launcher's
+     * page is a file: page. With a wrong token it is refused as any other. */
+    const char *from_file[] = {"Sec-Fetch-Site: cross-site", "Origin: null", NULL};
+    request(f, "GET", f->first_url, 0, 0, NULL, NULL, from_file, &r);
+    assert_int_equal(r.status, 200);
+    char v[300];
+    assert_non_null(strstr(header(&r, "Set-Cookie", v, sizeof v), "SameSite=Strict"));
+    reply_clear(&r);
+    char wrong[200];
+    snprintf(wrong, sizeof wrong, "%s", f->first_url);
+    char *t = strstr(wrong, "token=") + 6;
+    t[0] = t[0] == 'a' ? 'b' : 'a';
+    request(f, "GET", wrong, 0, 0, NULL, NULL, from_file, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    request(f, "POST", f->first_url, 0, 0, "application/json", "{}", from_file, &r);
+    assert_error(&r, 403, "origin");
+    reply_clear(&r);
+    snprintf(host, sizeof host, "Host: attacker.example:%u", f->port); /* the Host still counts */
+    request(f, "GET", f->first_url, 0, 0, NULL, NULL, rebind, &r);
+    assert_error(&r, 403, "host");
+    reply_clear(&r);
+
     /* The page's own origin passes. */
     snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%u", f->port);
     const char *own[] = {origin, "Sec-Fetch-Site: same-origin", NULL};
@@ -614,9 +685,206 @@ static void test_limits(void **state)
     reply_clear(&r);
 }
 
+/* ---- the launcher ---- */
+
+static int file_mode(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* `hamlet --db DB ui --open`, run to its end (at most 20 s: a launcher that
+ * started a server instead would still be running). */
+static int run_open(struct fixture *f, struct agentproc_result *r)
+{
+    const char *open_args[] = {"ui", "--open", NULL};
+    f->laptop->timeout_s = 20;
+    return agentproc_run(f->laptop, open_args, r);
+}
+
+/* What the fake xdg-open was given, once it has been run (at most 10 s);
+ * NULL if it was not. Free it. */
+static char *opened(struct fixture *f)
+{
+    for (int i = 0; i < 100; i++) {
+        char *text = read_file(f->opened);
+        if (text && text[0]) {
+            return text;
+        }
+        free(text);
+        struct timespec pause = {0, 100000000L};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+static void test_launch_files(void **state)
+{
+    struct fixture *f = *state;
+    char want[sizeof f->first_url + 1];
+    snprintf(want, sizeof want, "%s\n", f->first_url);
+    char *url = read_file(f->url_file);
+    assert_non_null(url);
+    assert_string_equal(url, want);
+    free(url);
+    char dir[sizeof f->run + 8];
+    snprintf(dir, sizeof dir, "%s/hamlet", f->run);
+    assert_int_equal(file_mode(dir), 0700);
+    assert_int_equal(file_mode(f->url_file), 0600);
+    assert_int_equal(file_mode(f->page_file), 0600);
+    char refresh[300];
+    snprintf(refresh, sizeof refresh, "<meta http-equiv=\"refresh\" content=\"0;url=%s\">",
+             f->first_url);
+    char *page = read_file(f->page_file);
+    assert_non_null(page);
+    assert_non_null(strstr(page, refresh));
+    assert_null(strstr(page, "<script"));
+    free(page);
+    /* --no-browser: no browser asked. */
+    assert_int_equal(access(f->opened, F_OK), -1);
+
+    assert_int_equal(ui_stop(f), 0);
+    assert_int_equal(access(f->url_file, F_OK), -1);
+    assert_int_equal(access(f->page_file, F_OK), -1);
+
+    /* Without XDG_RUNTIME_DIR: the user's ~/.cache, made private. */
+    char home[sizeof f->dir + 8], url_file[sizeof home + 32];
+    snprintf(home, sizeof home, "%s/home", f->dir);
+    snprintf(url_file, sizeof url_file, "%s/.cache/hamlet/ui.url", home);
+    assert_int_equal(mkdir(home, 0755), 0);
+    const char *old_home = getenv("HOME");
+    char saved_home[512];
+    snprintf(saved_home, sizeof saved_home, "%s", old_home ? old_home : "");
+    unsetenv("XDG_RUNTIME_DIR");
+    setenv("HOME", home, 1);
+    int started = ui_start(f, "--no-browser");
+    setenv("XDG_RUNTIME_DIR", f->run, 1);
+    if (old_home) {
+        setenv("HOME", saved_home, 1);
+    } else {
+        unsetenv("HOME");
+    }
+    assert_int_equal(started, 0);
+    snprintf(want, sizeof want, "%s\n", f->first_url);
+    url = read_file(url_file);
+    assert_non_null(url);
+    assert_string_equal(url, want);
+    free(url);
+    assert_int_equal(file_mode(url_file), 0600);
+    snprintf(dir, sizeof dir, "%s/.cache", home);
+    assert_int_equal(file_mode(dir), 0700);
+    assert_int_equal(ui_stop(f), 0);
+    assert_int_equal(access(url_file, F_OK), -1);
+}
+
+static void test_open_running(void **state)
+{
+    struct fixture *f = *state;
+    struct agentproc_result r;
+    int status = run_open(f, &r);
+    if (status != 0) {
+        fail_msg("hamlet ui --open: status %d, %s%s", status, r.out, r.err);
+    }
+    assert_true(r.seconds < 5);
+    assert_non_null(strstr(r.out, f->base));
+    assert_null(strstr(r.out, "token"));
+    agentproc_result_clear(&r);
+
+    /* The browser got the page's path, and nothing with the token. */
+    char *args = opened(f);
+    assert_non_null(args);
+    char want[sizeof f->page_file + 1];
+    snprintf(want, sizeof want, "%s\n", f->page_file);
+    assert_string_equal(args, want);
+    assert_null(strstr(args, strstr(f->first_url, "token=") + 6));
+    free(args);
+    /* The running server was asked, and it still owns the files. */
+    char *log = read_file(f->log);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "hamlet ui: GET /running 200"));
+    assert_null(strstr(log, strstr(f->first_url, "token=") + 6));
+    free(log);
+    char *url = read_file(f->url_file);
+    assert_non_null(url);
+    assert_true(!strncmp(url, f->first_url, strlen(f->first_url)));
+    free(url);
+    assert_int_equal(kill(f->ui, 0), 0);
+
+    /* The proof of the server is no copy of the token, and a nonce of
+     * another form gets none. */
+    struct reply reply;
+    char path[200];
+    snprintf(path, sizeof path, "/running?nonce=%064d", 7);
+    get(f, path, 0, &reply);
+    assert_int_equal(reply.status, 200);
+    assert_int_equal(reply.len, TOKEN_HEX);
+    assert_null(strstr(f->first_url, reply.body));
+    reply_clear(&reply);
+    get(f, "/running?nonce=abc", 0, &reply);
+    assert_error(&reply, 400, "bad_request");
+    reply_clear(&reply);
+
+    /* --open and --no-browser contradict each other. */
+    const char *both[] = {"ui", "--open", "--no-browser", NULL};
+    assert_int_equal(agentproc_run(f->laptop, both, &r), 2);
+    agentproc_result_clear(&r);
+}
+
+static void test_open_stale(void **state)
+{
+    struct fixture *f = *state;
+    char old_url[sizeof f->first_url];
+    snprintf(old_url, sizeof old_url, "%s", f->first_url);
+    kill(f->ui, SIGKILL);
+    waitpid(f->ui, NULL, 0);
+    f->ui = 0;
+    assert_int_equal(access(f->url_file, F_OK), 0); /* left behind */
+
+    /* The launcher finds no one at the address, and starts a server. */
+    assert_int_equal(ui_start(f, "--open"), 0);
+    assert_string_not_equal(f->first_url, old_url);
+    char want[sizeof f->first_url + 1];
+    snprintf(want, sizeof want, "%s\n", f->first_url);
+    char *url = read_file(f->url_file);
+    assert_non_null(url);
+    assert_string_equal(url, want);
+    free(url);
+    char *args = opened(f);
+    assert_non_null(args);
+    char page[sizeof f->page_file + 1];
+    snprintf(page, sizeof page, "%s\n", f->page_file);
+    assert_string_equal(args, page);
+    free(args);
+    open_session(f); /* the new server works */
+}
+
+static void test_open_wrong_token(void **state)
+{
+    struct fixture *f = *state;
+    /* A file naming the live server's port with another token: another
+     * program on the port, as the launcher sees it. */
+    char forged[sizeof f->first_url];
+    snprintf(forged, sizeof forged, "%s", f->first_url);
+    char *t = strstr(forged, "token=") + 6;
+    t[0] = t[0] == 'a' ? 'b' : 'a';
+    FILE *out = fopen(f->url_file, "w");
+    assert_non_null(out);
+    fprintf(out, "%s\n", forged);
+    fclose(out);
+
+    pid_t first = f->ui;
+    unsigned first_port = f->port;
+    assert_int_equal(ui_start(f, "--open"), 0);
+    assert_int_not_equal(f->port, first_port);
+    assert_int_equal(ui_stop(f), 0);
+    f->ui = first; /* for teardown */
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    const char *path = getenv("PATH");
+    snprintf(original_path, sizeof original_path, "%s", path ? path : "/usr/bin:/bin");
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "test_ui: libcurl would not start\n");
         return 1;
@@ -630,6 +898,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_and_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_need_csrf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_launch_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_wrong_token, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
