@@ -48,7 +48,7 @@ LIBHUB     := $(BUILD)/libhamlet-hub.a
 HUB_BIN    := $(if $(wildcard hub/main.c),$(BUILD)/hamlet-hub)
 AGENT_SRC  := $(sort $(filter-out agent/main.c,$(wildcard agent/*.c)))
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ui_assets.o
-UI_ASSETS  := $(sort $(wildcard web/village/*.html web/village/*.css web/village/*.js))
+UI_ASSETS  := $(sort web/common.js $(wildcard web/village/*.html web/village/*.css web/village/*.js))
 LIBAGENT   := $(BUILD)/libhamlet-agent.a
 AGENT_BIN  := $(if $(wildcard agent/main.c),$(BUILD)/hamlet)
 SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o

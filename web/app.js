@@ -6,7 +6,8 @@
 // HTML. Requests that change something carry the session's CSRF token; a
 // session that has ended sends the browser to the sign-in page. Chinese
 // first; the English switch is remembered in localStorage, like the
-// sign-in page's.
+// sign-in page's. The tools it shares with login.js and the village's
+// pages (DOM building, words, requests) are in common.js, loaded first.
 "use strict";
 
 (function () {
@@ -112,76 +113,24 @@
       errRole: "Only an administrator may do this.", notFound: "No such case.", hub: "township", unlisted: "not listed"
     }
   };
-  var lang = "zh";
+  var H = hamlet;
+  var say = H.speak(words);
+  var $ = H.$, el = H.el, append = H.append, show = H.show, notice = H.notice;
+  var facts = H.facts, when = H.when, bytes = H.bytes, query = H.query;
   var me = { user: "", role: "", csrf: "" };
-  var vocab = null;
   var villages = [];
 
   // ---- small tools ----
 
-  function $(id) { return document.getElementById(id); }
-
-  function say(key, values) {
-    var text = words[lang][key] || words.zh[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      text = text.split("{" + k + "}").join(String(values[k]));
-    });
-    return text;
-  }
-
-  // el("tag", {attr: value, onclick: fn}, child...): children are
-  // elements or text (set as text, never as HTML).
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === null || v === undefined || v === false) { return; }
-      if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), v); } else if (k === "text") {
-        node.textContent = v;
-      } else { node.setAttribute(k, v === true ? "" : String(v)); }
-    });
-    for (var i = 2; i < arguments.length; i++) { append(node, arguments[i]); }
-    return node;
-  }
-
-  function append(node, child) {
-    if (child === null || child === undefined || child === false) { return; }
-    if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
-    node.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
-  }
-
-  function show(node) {
-    var view = $("view");
-    view.textContent = "";
-    append(view, node);
-  }
-
-  function notice(text, ok) {
-    var n = $("notice");
-    n.textContent = text || "";
-    n.className = ok ? "notice ok" : "notice";
-    n.hidden = !text;
-  }
-
-  // The word of the ledger's vocabulary ("statuses", "mediating").
+  // The word of the ledger's vocabulary ("statuses", "mediating"); the
+  // hub's own category "unlisted" is not in it.
   function word(list, name) {
-    if (name === null || name === undefined || name === "") { return ""; }
-    if (list === "statuses" && vocab && vocab.status_aliases && vocab.status_aliases[name]) {
-      name = vocab.status_aliases[name];
-    }
     if (list === "categories" && name === "unlisted") { return say("unlisted"); }
-    var found = (vocab && vocab[list] || []).filter(function (w) {
-      return w.name === String(name);
-    })[0];
-    return found ? found[lang] : String(name);
+    return H.word(list, name);
   }
 
   function options(list, selected, blank) {
-    var out = [el("option", { value: "" }, blank || say("any"))];
-    (vocab && vocab[list] || []).forEach(function (w) {
-      out.push(el("option", { value: w.name, selected: String(selected) === w.name }, w[lang]));
-    });
-    return out;
+    return H.options(list, selected, blank || say("any"));
   }
 
   function villageOptions(selected, blank) {
@@ -196,61 +145,22 @@
     return v ? v.name || v.code : code || "";
   }
 
-  function when(ms) {
-    if (!ms) { return say("never"); }
-    return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-  }
-
-  function bytes(n) {
-    if (n < 1024) { return n + " B"; }
-    if (n < 1048576) { return (n / 1024).toFixed(1) + " KB"; }
-    return (n / 1048576).toFixed(1) + " MB";
-  }
-
-  // The query of the address's fragment: "#/ledger?q=x" -> {q: "x"}.
-  function fragment() {
-    var hash = location.hash.replace(/^#/, "") || "/ledger";
-    var q = hash.indexOf("?");
-    var path = q < 0 ? hash : hash.slice(0, q);
-    var params = {};
-    new URLSearchParams(q < 0 ? "" : hash.slice(q + 1)).forEach(function (v, k) { params[k] = v; });
-    return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), params: params };
-  }
-
-  function query(params) {
-    var s = new URLSearchParams();
-    Object.keys(params).forEach(function (k) {
-      if (params[k] !== "" && params[k] !== null && params[k] !== undefined && params[k] !== false) {
-        s.set(k, params[k] === true ? "1" : params[k]);
-      }
-    });
-    var text = s.toString();
-    return text ? "?" + text : "";
-  }
+  // The address's fragment: "#/ledger?q=x" -> {parts: ["ledger"], params: {q: "x"}}.
+  function fragment() { return H.fragment("/ledger"); }
 
   // ---- the hub ----
 
+  // A session that has ended sends the browser to the sign-in page.
   function request(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    if (method !== "GET" && me.csrf) { headers["X-CSRF-Token"] = me.csrf; }
-    return fetch(path, {
-      method: method, headers: headers, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (resp) {
-      return resp.json().catch(function () { return {}; }).then(function (data) {
-        if (resp.status === 401) { location.replace("/login"); }
-        return { status: resp.status, data: data };
-      });
-    }, function () { return { status: 0, data: {} }; });
+    return H.request(method, path, body, method !== "GET" && me.csrf ? me.csrf : null).then(function (r) {
+      if (r.status === 401) { location.replace("/login"); }
+      return r;
+    });
   }
 
   function failure(r) {
-    if (r.status === 0) { return say("errNetwork"); }
-    if (r.status === 401) { return say("errSession"); }
-    if (r.status === 403 && r.data.error === "csrf") { return say("errCsrf"); }
     if (r.status === 403 && r.data.error === "role") { return say("errRole"); }
-    return say("errFailed", { status: r.status, message: r.data.message || "" });
+    return H.failure(r);
   }
 
   // GET path; fn(data) when it answers 200, the reason in the notice if
@@ -346,15 +256,6 @@
   function caseView(id) {
     show(el("p", { class: "muted" }, say("loading")));
     load("/api/case" + query({ id: id }), drawCase);
-  }
-
-  function facts(pairs) {
-    var dl = el("dl", { class: "facts" });
-    pairs.forEach(function (p) {
-      if (p[1] === null || p[1] === undefined || p[1] === "") { return; }
-      append(dl, [el("dt", {}, say(p[0])), el("dd", {}, p[1])]);
-    });
-    return dl;
   }
 
   function textBlock(key, text) {
@@ -540,7 +441,7 @@
     });
     var box = el("div", {}, el("p", { class: "muted" }, say("loading")));
     show([el("h2", {}, say(names[which]) + (params.village ? " · " + villageName(params.village) : "")), form, box]);
-    load("/api/list" + query({ which: which, village: params.village, lang: lang }), function (data) {
+    load("/api/list" + query({ which: which, village: params.village, lang: H.lang }), function (data) {
       box.textContent = "";
       append(box, !data.length ? el("p", { class: "muted" }, say("none")) : el("table", { id: "list" },
         el("thead", {}, el("tr", {}, ["village", "caseNo", "caseTitle", "status", "due", "state", "days"].map(function (h) { return el("th", {}, say(h)); }))),
@@ -574,7 +475,7 @@
       p[kind.value] = kind.value === "year" ? value.value.slice(0, 4) : value.value;
       location.hash = "#/figures" + query(p);
     });
-    var q = Object.assign({ village: params.village, lang: lang }, period);
+    var q = Object.assign({ village: params.village, lang: H.lang }, period);
     var box = el("div", {}, el("p", { class: "muted" }, say("loading")));
     show([el("h2", {}, say("navFigures")), form,
       el("p", { class: "no-print" }, el("a", { href: "/api/report.csv" + query(q), download: "", id: "csv" }, say("csv"))), box]);
@@ -751,28 +652,13 @@
   }
 
   function render() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    H.translate();
     document.title = say("title");
-    document.querySelectorAll("[data-text]").forEach(function (node) {
-      node.textContent = say(node.getAttribute("data-text"));
-    });
-    var sw = $("lang");
-    sw.textContent = say("switchTo");
-    sw.lang = lang === "zh" ? "en" : "zh-CN";
     $("who").textContent = me.user ? me.user + " (" + say(me.role) + ")" : "";
   }
 
-  function setLang(next) {
-    lang = next === "en" ? "en" : "zh";
-    try { localStorage.setItem("hamlet.lang", lang); } catch (e) { /* private mode */ }
-    render();
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    var saved = null;
-    try { saved = localStorage.getItem("hamlet.lang"); } catch (e) { /* private mode */ }
-    setLang(saved || "zh");
-    $("lang").addEventListener("click", function () { setLang(lang === "zh" ? "en" : "zh"); route(); });
+    H.languages(render, route);
     $("logout").addEventListener("click", function () {
       request("POST", "/api/logout").then(function () { location.replace("/login"); });
     });
@@ -783,7 +669,7 @@
       return Promise.all([request("GET", "/api/vocabulary"), request("GET", "/api/villages")]);
     }).then(function (rs) {
       if (!rs) { return; }
-      vocab = rs[0].data;
+      H.vocab = rs[0].data;
       villages = rs[1].data.villages || [];
       window.addEventListener("hashchange", route);
       route();

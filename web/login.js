@@ -4,7 +4,9 @@
 // has a session already, show whose it is (GET /api/me), sign out with
 // the session's CSRF token (POST /api/logout, X-CSRF-Token), and switch
 // between Chinese and English. The session cookie is HttpOnly: this
-// script never sees it; it keeps only the CSRF token, in memory.
+// script never sees it; it keeps only the CSRF token, in memory. The
+// tools it shares with the review pages (words, requests) are in
+// common.js, loaded first.
 "use strict";
 
 (function () {
@@ -29,36 +31,16 @@
       session: "The session has ended; sign in again.", pageTitle: "Township ledger · Sign in"
     }
   };
-  var lang = "zh";
+  var H = hamlet;
+  var say = H.speak(words);
+  var $ = H.$;
   var csrf = "";
   var role = "";
 
-  function $(id) { return document.getElementById(id); }
-
-  function say(key, values) {
-    var text = words[lang][key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      text = text.replace("{" + k + "}", String(values[k]));
-    });
-    return text;
-  }
-
   function render() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    H.translate();
     document.title = say("pageTitle");
-    document.querySelectorAll("[data-text]").forEach(function (el) {
-      el.textContent = say(el.getAttribute("data-text"));
-    });
-    var sw = $("lang");
-    sw.textContent = say("switchTo");
-    sw.lang = lang === "zh" ? "en" : "zh-CN";
     $("role").textContent = role ? say(role) : "";
-  }
-
-  function setLang(next) {
-    lang = next === "en" ? "en" : "zh";
-    try { localStorage.setItem("hamlet.lang", lang); } catch (e) { /* private mode */ }
-    render();
   }
 
   function showSession(data) {
@@ -81,18 +63,9 @@
     $("name").focus();
   }
 
+  // Rejects when the hub cannot be reached.
   function request(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    if (csrf) { headers["X-CSRF-Token"] = csrf; }
-    return fetch(path, {
-      method: method, headers: headers, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (resp) {
-      return resp.json().catch(function () { return {}; }).then(function (data) {
-        return { status: resp.status, data: data, retry: resp.headers.get("Retry-After") };
-      });
-    });
+    return H.send(method, path, body, csrf || null);
   }
 
   function refusal(r) {
@@ -128,10 +101,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var saved = null;
-    try { saved = localStorage.getItem("hamlet.lang"); } catch (e) { /* private mode */ }
-    setLang(saved || "zh");
-    $("lang").addEventListener("click", function () { setLang(lang === "zh" ? "en" : "zh"); });
+    H.languages(render);
     $("login").addEventListener("submit", signIn);
     $("logout").addEventListener("click", signOut);
     request("GET", "/api/me").then(function (r) {

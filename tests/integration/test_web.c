@@ -387,7 +387,8 @@ static void test_login_page(void **state)
         reply_clear(&r);
     }
     /* The page's files are served as built from web/, byte for byte. */
-    const char *files[][2] = {{"login.js", "text/javascript"},
+    const char *files[][2] = {{"common.js", "text/javascript"},
+                              {"login.js", "text/javascript"},
                               {"login.css", "text/css"},
                               {"app.js", "text/javascript"},
                               {"app.css", "text/css"}};

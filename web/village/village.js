@@ -6,7 +6,8 @@
 // as text (textContent), never parsed as HTML. Every change carries the
 // session's CSRF token. Chinese first; the English switch is remembered in
 // localStorage. Everything works without a network: the server is this
-// laptop.
+// laptop. The tools it shares with the township's review pages (DOM
+// building, words, requests) are in common.js (web/), loaded first.
 "use strict";
 
 (function () {
@@ -137,106 +138,23 @@
       refused: "Not allowed: {message}"
     }
   };
-  var lang = "zh";
+  var H = hamlet;
+  var say = H.speak(words);
+  var $ = H.$, el = H.el, append = H.append, show = H.show, notice = H.notice;
+  var facts = H.facts, word = H.word, when = H.when, bytes = H.bytes, query = H.query;
   var session = { csrf: "", village: "", village_name: "", enrolled: false };
-  var vocab = null;
   var pollTimer = null;
   var flash = ""; // a notice of success, shown once the next view is drawn
 
   // ---- small tools ----
 
-  function $(id) { return document.getElementById(id); }
-
-  function say(key, values) {
-    var text = words[lang][key] || words.zh[key] || key;
-    Object.keys(values || {}).forEach(function (k) {
-      text = text.split("{" + k + "}").join(String(values[k]));
-    });
-    return text;
-  }
-
-  // el("tag", {attr: value, onclick: fn}, child...): children are elements
-  // or text (set as text, never as HTML).
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === null || v === undefined || v === false) { return; }
-      if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), v); } else if (k === "text") {
-        node.textContent = v;
-      } else if (k === "value") { node.value = v; } else {
-        node.setAttribute(k, v === true ? "" : String(v));
-      }
-    });
-    for (var i = 2; i < arguments.length; i++) { append(node, arguments[i]); }
-    return node;
-  }
-
-  function append(node, child) {
-    if (child === null || child === undefined || child === false) { return; }
-    if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
-    node.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
-  }
-
-  function show(node) {
-    var view = $("view");
-    view.textContent = "";
-    append(view, node);
-  }
-
-  function notice(text, ok) {
-    var n = $("notice");
-    n.textContent = text || "";
-    n.className = ok ? "notice ok" : "notice";
-    n.hidden = !text;
-  }
-
-  function word(list, name) {
-    if (name === null || name === undefined || name === "") { return ""; }
-    if (list === "statuses" && vocab && vocab.status_aliases[name]) { name = vocab.status_aliases[name]; }
-    var found = (vocab && vocab[list] || []).filter(function (w) { return w.name === String(name); })[0];
-    return found ? found[lang] : String(name);
-  }
-
+  // The <option>s of a vocabulary list: first "choose" (or blank; none
+  // when blank is null), only the names in only when given.
   function options(list, selected, blank, only) {
-    var out = blank === null ? [] : [el("option", { value: "" }, blank || say("choose"))];
-    (vocab && vocab[list] || []).forEach(function (w) {
-      if (only && only.indexOf(w.name) < 0) { return; }
-      out.push(el("option", { value: w.name, selected: String(selected) === w.name }, w[lang]));
-    });
-    return out;
+    return H.options(list, selected, blank === null ? null : blank || say("choose"), only);
   }
 
-  function when(ms) {
-    if (!ms) { return say("never"); }
-    return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-  }
-
-  function bytes(n) {
-    if (n < 1024) { return n + " B"; }
-    if (n < 1048576) { return (n / 1024).toFixed(1) + " KB"; }
-    return (n / 1048576).toFixed(1) + " MB";
-  }
-
-  function fragment() {
-    var hash = location.hash.replace(/^#/, "") || "/today";
-    var q = hash.indexOf("?");
-    var path = q < 0 ? hash : hash.slice(0, q);
-    var params = {};
-    new URLSearchParams(q < 0 ? "" : hash.slice(q + 1)).forEach(function (v, k) { params[k] = v; });
-    return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), params: params };
-  }
-
-  function query(params) {
-    var s = new URLSearchParams();
-    Object.keys(params).forEach(function (k) {
-      if (params[k] !== "" && params[k] !== null && params[k] !== undefined && params[k] !== false) {
-        s.set(k, params[k] === true ? "1" : params[k]);
-      }
-    });
-    var text = s.toString();
-    return text ? "?" + text : "";
-  }
+  function fragment() { return H.fragment("/today"); }
 
   // A labelled field: el("label") holding the words, the control and a
   // place for its problem.
@@ -250,30 +168,16 @@
 
   // ---- the laptop's server ----
 
+  // Every request's body tells the server the page's language.
   function request(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      body.lang = lang;
-    }
-    if (method !== "GET") { headers["X-CSRF-Token"] = session.csrf; }
-    return fetch(path, {
-      method: method, headers: headers, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (resp) {
-      return resp.json().catch(function () { return {}; }).then(function (data) {
-        return { status: resp.status, data: data };
-      });
-    }, function () { return { status: 0, data: {} }; });
+    if (body !== undefined) { body.lang = H.lang; }
+    return H.request(method, path, body, method !== "GET" ? session.csrf : null);
   }
 
   function failure(r) {
-    if (r.status === 0) { return say("errNetwork"); }
-    if (r.status === 401) { return say("errSession"); }
-    if (r.status === 403 && r.data.error === "csrf") { return say("errCsrf"); }
     if (r.status === 404 && r.data.error === "not_found") { return say("notFound"); }
     if (r.status === 409 && r.data.error === "refused") { return say("refused", { message: r.data.message || "" }); }
-    return say("errFailed", { status: r.status, message: r.data.message || "" });
+    return H.failure(r);
   }
 
   function load(path, fn) {
@@ -388,7 +292,7 @@
   }
 
   function todayView() {
-    load("/api/today?lang=" + lang, function (d) {
+    load("/api/today?lang=" + H.lang, function (d) {
       pill(d.sync);
       show([el("h2", {}, say("navToday")),
         el("div", { class: "grid2" },
@@ -460,7 +364,7 @@
     var kind = el("select", { name: "kind" }, options("kinds", "dispute"));
     var channel = el("select", { name: "channel" }, options("channels", "visit"));
     kind.addEventListener("change", function () {
-      var fits = vocab.kind_channels[kind.value] || [];
+      var fits = H.vocab.kind_channels[kind.value] || [];
       var keep = fits.indexOf(channel.value) >= 0 ? channel.value : fits[0] || "";
       channel.textContent = "";
       append(channel, options("channels", keep, undefined, kind.value ? fits : null));
@@ -569,15 +473,6 @@
 
   // ---- a case ----
 
-  function facts(pairs) {
-    var dl = el("dl", { class: "facts" });
-    pairs.forEach(function (p) {
-      if (p[1] === null || p[1] === undefined || p[1] === "") { return; }
-      append(dl, [el("dt", {}, say(p[0])), el("dd", {}, p[1])]);
-    });
-    return dl;
-  }
-
   // A small form of one step: fields, a button, its message; body() makes
   // the request's body from the form.
   function stepForm(id, path, controls, buttonKey, body, after) {
@@ -622,7 +517,7 @@
     var steps = el("section", { class: "box no-print", id: "steps" }, el("h3", {}, say("steps")),
       el("h4", {}, say("addEvent")),
       stepForm("event-form", "/api/case/event", [
-        el("label", {}, say("eventKind"), el("select", { name: "kind" }, options("event_kinds", "session", null, vocab.manual_events))),
+        el("label", {}, say("eventKind"), el("select", { name: "kind" }, options("event_kinds", "session", null, H.vocab.manual_events))),
         el("label", {}, say("dateOpt"), el("input", { type: "date", name: "date" })),
         el("label", {}, say("noteReq"), el("input", { name: "note", maxlength: 1000, size: 40 }))],
       "addEvent", function (f) { return { id: k.id, kind: f.elements.kind.value, date: f.elements.date.value, note: f.elements.note.value }; }),
@@ -732,7 +627,7 @@
       el("p", {}, a.complete ? el("span", { class: "badge ok", id: "agreement-complete" }, say("complete"))
         : el("span", { class: "badge bad", id: "agreement-incomplete" }, say("incomplete")), " ",
         el("span", { class: "badge" }, locked ? say("signed") : say("unsigned"))),
-      missing.length ? [el("p", {}, say("missingTitle")), el("ul", { class: "missing" }, missing.map(function (m) { return el("li", {}, m[lang]); }))] : null,
+      missing.length ? [el("p", {}, say("missingTitle")), el("ul", { class: "missing" }, missing.map(function (m) { return el("li", {}, m[H.lang]); }))] : null,
       locked ? el("p", {}, say("signedOn", { d: (a.signed_at || "").slice(0, 10) })) : null,
       !locked && onlySignatures ? signBox(a, k) : null);
     var print = a ? el("button", {
@@ -769,7 +664,7 @@
   function printAgreement(id) {
     var old = document.querySelector("iframe.print");
     if (old) { old.remove(); }
-    var frame = el("iframe", { class: "print", title: say("print"), src: "/print/agreement?id=" + encodeURIComponent(id) + "&lang=" + lang });
+    var frame = el("iframe", { class: "print", title: say("print"), src: "/print/agreement?id=" + encodeURIComponent(id) + "&lang=" + H.lang });
     frame.addEventListener("load", function () { frame.contentWindow.focus(); frame.contentWindow.print(); });
     document.body.appendChild(frame);
   }
@@ -850,22 +745,10 @@
   }
 
   function render() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    document.querySelectorAll("[data-text]").forEach(function (node) {
-      node.textContent = say(node.getAttribute("data-text"));
-    });
+    H.translate();
     var name = session.village_name || session.village;
     $("village-name").textContent = name ? name + " · " + say("title") : say("title");
-    var sw = $("lang");
-    sw.textContent = say("switchTo");
-    sw.lang = lang === "zh" ? "en" : "zh-CN";
     $("nav-enrol").hidden = !!session.enrolled;
-  }
-
-  function setLang(next) {
-    lang = next === "en" ? "en" : "zh";
-    try { localStorage.setItem("hamlet.lang", lang); } catch (e) { /* private mode */ }
-    render();
   }
 
   function boot() {
@@ -876,17 +759,14 @@
       return request("GET", "/api/vocabulary");
     }).then(function (r) {
       if (!r) { return; }
-      vocab = r.data;
+      H.vocab = r.data;
       route();
       if (session.village) { refreshPill(); }
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var saved = null;
-    try { saved = localStorage.getItem("hamlet.lang"); } catch (e) { /* private mode */ }
-    setLang(saved || "zh");
-    $("lang").addEventListener("click", function () { setLang(lang === "zh" ? "en" : "zh"); route(); });
+    H.languages(render, route);
     window.addEventListener("hashchange", function () {
       notice(flash, true);
       flash = "";
