@@ -4,7 +4,9 @@
  * (UTF-8, nesting depth, string length) runs before cJSON sees the text, so
  * that hostile input is refused with a precise reason and never drives the
  * parser deep. cJSON then builds the tree, which is checked field by field
- * against the schema.
+ * against the schema. The journal's form of one change, written for every
+ * change a replica merges, is printed directly in the bytes cJSON would
+ * print (delta_change_json()).
  */
 #include "delta.h"
 
@@ -13,6 +15,7 @@
 #include "sync_error.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -810,15 +813,224 @@ int delta_decode(const struct schema *schema, const struct envelope_limits *limi
     return 0;
 }
 
-int delta_change_json(const struct schema *schema, const struct change *change, char **json)
+/* ---- the journal's form of one change ----
+ * The journal stores a body for every change merged, so it is written here
+ * directly: the same bytes cJSON_PrintUnformatted() prints for
+ * change_json()'s tree (members in the same order, strings escaped as cJSON
+ * escapes them), without building the tree. A real number is printed by
+ * cJSON itself, so that its digits are cJSON's. */
+
+struct text_out {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+
+static void out_bytes(struct text_out *o, const char *bytes, size_t n)
 {
-    cJSON *obj = change_json(schema, change);
-    if (!obj) {
+    if (o->failed) {
+        return;
+    }
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n + 1) {
+            cap *= 2;
+        }
+        char *grown = realloc(o->buf, cap);
+        if (!grown) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = grown;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, bytes, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void out_text(struct text_out *o, const char *text)
+{
+    out_bytes(o, text, strlen(text));
+}
+
+/* The bytes a JSON string cannot hold as they are: those below 0x20, the
+ * quote and the backslash. */
+/* clang-format off */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+};
+/* clang-format on */
+
+/* A JSON string, escaped as cJSON escapes: the two-character escapes for
+ * quote, backslash, \b \f \n \r \t, \u00xx for other bytes below 0x20,
+ * every other byte as it is. Runs of bytes that need no escape are copied
+ * whole. */
+static void out_string(struct text_out *o, const char *s)
+{
+    out_bytes(o, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = p;
+        while (!needs_escape[p[0]] && !needs_escape[p[1]] && !needs_escape[p[2]] &&
+               !needs_escape[p[3]]) {
+            p += 4; /* none of the four is the terminating NUL */
+        }
+        while (!needs_escape[*p]) {
+            p++;
+        }
+        out_bytes(o, (const char *)run, (size_t)(p - run));
+        if (*p == '\0') {
+            break;
+        }
+        char esc[8] = {'\\', (char)*p, '\0'};
+        switch (*p) {
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '"':
+        case '\\':
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            break;
+        }
+        out_text(o, esc);
+        p++;
+    }
+    out_bytes(o, "\"", 1);
+}
+
+static void out_member(struct text_out *o, int first, const char *key)
+{
+    if (!first) {
+        out_bytes(o, ",", 1);
+    }
+    out_string(o, key);
+    out_bytes(o, ":", 1);
+}
+
+static void out_value(struct text_out *o, const struct sync_value *v)
+{
+    char text[24];
+    switch (v->type) {
+    case SYNC_INT:
+        snprintf(text, sizeof text, "%" PRId64, v->i);
+        out_text(o, text);
+        return;
+    case SYNC_TEXT:
+        out_string(o, v->s);
+        return;
+    case SYNC_REAL: {
+        cJSON *item = cJSON_CreateNumber(v->r);
+        char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
+        cJSON_Delete(item);
+        if (!printed) {
+            o->failed = 1;
+            return;
+        }
+        out_text(o, printed);
+        cJSON_free(printed);
+        return;
+    }
+    case SYNC_NULL:
+        break;
+    }
+    out_text(o, "null");
+}
+
+int delta_change_json(const struct schema *schema, const struct change *c, char **json)
+{
+    *json = NULL;
+    if (c->table < 0 || (size_t)c->table >= schema->ntables || c->op < CHANGE_PUT ||
+        c->op > CHANGE_DELETE) {
         return SYNC_E_ARG;
     }
-    *json = cJSON_PrintUnformatted(obj);
-    cJSON_Delete(obj);
-    return *json ? 0 : SYNC_E_NOMEM;
+    const struct schema_table *table = &schema->tables[c->table];
+    int has_prev = 0;
+    for (size_t f = 0; f < c->nfields; f++) {
+        const struct change_field *field = &c->fields[f];
+        if (field->column != DELTA_DELETED &&
+            (field->column < 0 || (size_t)field->column >= table->ncolumns)) {
+            return SYNC_E_ARG;
+        }
+        has_prev |= c->op != CHANGE_APPEND && (field->prev_hlc || field->prev_node);
+    }
+    struct text_out o = {0};
+    char text[2 * HLC_HEXLEN + 2];
+    /* One allocation in the usual case: the estimate is within a few per
+     * cent, and escapes are rare. */
+    o.cap = delta_change_size(schema, c) + 64;
+    if (!(o.buf = malloc(o.cap))) {
+        return SYNC_E_NOMEM;
+    }
+    snprintf(text, sizeof text, "%" PRId64, c->seq);
+    out_text(&o, "{\"seq\":");
+    out_text(&o, text);
+    out_member(&o, 0, "op");
+    out_string(&o, op_names[c->op]);
+    out_member(&o, 0, "table");
+    out_string(&o, table->name);
+    out_member(&o, 0, "id");
+    out_string(&o, c->id);
+    out_member(&o, 0, "part");
+    out_string(&o, c->part);
+    hlc_format(c->node, text);
+    out_member(&o, 0, "node");
+    out_string(&o, text);
+    hlc_format(c->hlc, text);
+    out_member(&o, 0, "hlc");
+    out_string(&o, text);
+    if (c->op != CHANGE_DELETE) {
+        out_member(&o, 0, "set");
+        out_bytes(&o, "{", 1);
+        int first = 1;
+        for (size_t f = 0; f < c->nfields; f++) {
+            if (c->fields[f].column != DELTA_DELETED) {
+                out_member(&o, first, field_name(table, &c->fields[f]));
+                out_value(&o, &c->fields[f].value);
+                first = 0;
+            }
+        }
+        out_bytes(&o, "}", 1);
+    }
+    if (has_prev) {
+        out_member(&o, 0, "prev");
+        out_bytes(&o, "{", 1);
+        int first = 1;
+        for (size_t f = 0; f < c->nfields; f++) {
+            const struct change_field *field = &c->fields[f];
+            if (field->prev_hlc || field->prev_node) {
+                format_prev(field->prev_hlc, field->prev_node, text);
+                out_member(&o, first, field_name(table, field));
+                out_string(&o, text);
+                first = 0;
+            }
+        }
+        out_bytes(&o, "}", 1);
+    }
+    out_bytes(&o, "}", 1);
+    if (o.failed) {
+        free(o.buf);
+        return SYNC_E_NOMEM;
+    }
+    *json = o.buf;
+    return 0;
 }
 
 int delta_add_change_json(const struct schema *schema, const struct envelope_limits *limits,

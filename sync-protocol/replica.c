@@ -5,15 +5,19 @@
  *
  * Every change, local or received, goes through ingest(): it checks the
  * record's partition, appends the change to hl_log and merges its fields
- * into the application's row and hl_cell. Local writes and received batches
- * differ only in where the change comes from and whether concurrent edits
- * are recorded. SQL text is built only from schema names that
+ * into the application's row and the record's stamps (hl_stamp, one row per
+ * record, packed by stamps.c). A new record is written by one INSERT, an
+ * existing one by one UPDATE of the fields the change wins, and its stamps
+ * by one upsert, with statements prepared once. Local writes and received
+ * batches differ only in where the change comes from and whether concurrent
+ * edits are recorded. SQL text is built only from schema names that
  * schema_check() accepted; every value is bound.
  */
 #include "replica.h"
 
 #include "hlc.h"
 #include "json_util.h"
+#include "stamps.h"
 #include "sync_error.h"
 
 #include <cjson/cJSON.h>
@@ -40,18 +44,25 @@ struct stamp {
 #define FIELDS_SET_CACHE 16
 #define FIELDS_MAX_SLOTS 64
 
-/* Statements of one application table, prepared on first use. */
-struct table_stmts {
-    sqlite3_stmt *row_get;    /* part, deleted, columns... by id */
-    sqlite3_stmt *row_insert; /* id, part */
-    sqlite3_stmt *append_set; /* all columns, then id */
-    sqlite3_stmt *deleted_set;
-    sqlite3_stmt **column_set; /* one per column */
+/* Statements for a set of columns, the recent ones kept. */
+struct fields_cache {
     struct {
         uint64_t mask; /* 0: unused */
         sqlite3_stmt *st;
-    } fields_set[FIELDS_SET_CACHE];
-    size_t fields_next; /* the entry to replace next */
+    } entry[FIELDS_SET_CACHE];
+    size_t next; /* the entry to replace next */
+};
+
+/* Statements of one application table, prepared on first use. */
+struct table_stmts {
+    sqlite3_stmt *row_get;       /* part, deleted, columns... by id */
+    sqlite3_stmt *row_insert;    /* id, part */
+    sqlite3_stmt *append_set;    /* all columns, then id */
+    sqlite3_stmt *append_insert; /* id, part, all columns */
+    sqlite3_stmt *deleted_set;
+    sqlite3_stmt **column_set;  /* one per column */
+    struct fields_cache update; /* UPDATE of the slots of a mask */
+    struct fields_cache insert; /* INSERT of a new row with the slots of a mask */
 };
 
 struct replica {
@@ -65,7 +76,7 @@ struct replica {
     int64_t own_seq;
     struct envelope_limits limits; /* for reading our own journal */
     struct table_stmts *tables;
-    sqlite3_stmt *cells_get, *cell_put, *log_insert, *log_exists, *conflict_insert;
+    sqlite3_stmt *stamps_get, *stamps_put, *log_insert, *log_exists, *conflict_insert;
     sqlite3_stmt *meta_get, *meta_set, *peer_get, *peer_set, *refused_insert;
     sqlite3_stmt *pending, *since_part, *since_all, *log_max;
 };
@@ -267,71 +278,98 @@ static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **
     return 0;
 }
 
-/* "UPDATE t SET a = ?1, b = ?2 ... WHERE id = ?n+1" for the slots of mask,
- * in slot order. */
-static int fields_set_stmt(struct replica *r, int t, uint64_t mask, sqlite3_stmt **out)
+/* For the slots of mask, in slot order: "UPDATE t SET a = ?1, b = ?2 ...
+ * WHERE id = ?n+1", or for a new row "INSERT INTO t (id, part, a, b ...)
+ * VALUES (?1, ?2, ?3, ?4 ...)". */
+static int fields_stmt(struct replica *r, int t, uint64_t mask, int insert, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
-    struct table_stmts *ts = &r->tables[t];
+    struct fields_cache *cache = insert ? &r->tables[t].insert : &r->tables[t].update;
     for (size_t i = 0; i < FIELDS_SET_CACHE; i++) {
-        if (ts->fields_set[i].mask == mask && ts->fields_set[i].st) {
-            sqlite3_reset(ts->fields_set[i].st);
-            *out = ts->fields_set[i].st;
+        if (cache->entry[i].mask == mask && cache->entry[i].st) {
+            sqlite3_reset(cache->entry[i].st);
+            *out = cache->entry[i].st;
             return 0;
         }
     }
     char sql[SQL_MAX];
     size_t used = 0, n = 0;
-    int rc = append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
+    int rc = insert ? append_sql(sql, &used, "INSERT INTO \"%s\" (id, \"%s\"", table->name,
+                                 table->partition)
+                    : append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
     for (size_t slot = 0; rc == 0 && slot <= table->ncolumns; slot++) {
         if (mask & ((uint64_t)1 << slot)) {
             n++;
-            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", n > 1 ? ", " : "",
-                            slot_name(table, slot), n);
+            rc = insert ? append_sql(sql, &used, ", \"%s\"", slot_name(table, slot))
+                        : append_sql(sql, &used, "%s\"%s\" = ?%zu", n > 1 ? ", " : "",
+                                     slot_name(table, slot), n);
         }
     }
-    if (rc == 0) {
+    if (rc == 0 && insert) {
+        rc = append_sql(sql, &used, ") VALUES (?1, ?2");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            rc = append_sql(sql, &used, ", ?%zu", i + 3);
+        }
+        if (rc == 0) {
+            rc = append_sql(sql, &used, ")");
+        }
+    } else if (rc == 0) {
         rc = append_sql(sql, &used, " WHERE id = ?%zu", n + 1);
     }
-    size_t k = ts->fields_next;
-    sqlite3_finalize(ts->fields_set[k].st);
-    ts->fields_set[k].st = NULL;
-    ts->fields_set[k].mask = 0;
-    if (rc != 0 || stmt(r, &ts->fields_set[k].st, sql) != 0) {
+    size_t k = cache->next;
+    sqlite3_finalize(cache->entry[k].st);
+    cache->entry[k].st = NULL;
+    cache->entry[k].mask = 0;
+    if (rc != 0 || stmt(r, &cache->entry[k].st, sql) != 0) {
         return SYNC_E_DB;
     }
-    ts->fields_set[k].mask = mask;
-    ts->fields_next = (k + 1) % FIELDS_SET_CACHE;
-    *out = ts->fields_set[k].st;
+    cache->entry[k].mask = mask;
+    cache->next = (k + 1) % FIELDS_SET_CACHE;
+    *out = cache->entry[k].st;
     return 0;
 }
 
-static int append_set_stmt(struct replica *r, int t, sqlite3_stmt **out)
+/* All columns of an append-only row: "UPDATE t SET a = ?1 ... WHERE id =
+ * ?n+1", or for a new row "INSERT INTO t (id, part, a ...) VALUES (?1, ?2,
+ * ?3 ...)". */
+static int append_stmt(struct replica *r, int t, int insert, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
     struct table_stmts *ts = &r->tables[t];
-    if (!ts->append_set) {
+    sqlite3_stmt **slot = insert ? &ts->append_insert : &ts->append_set;
+    if (!*slot) {
         char sql[SQL_MAX];
         size_t used = 0;
-        int rc = append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
+        int rc = insert ? append_sql(sql, &used, "INSERT INTO \"%s\" (id, \"%s\"", table->name,
+                                     table->partition)
+                        : append_sql(sql, &used, "UPDATE \"%s\" SET ", table->name);
         for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
-            rc = append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "", table->columns[c].name,
-                            c + 1);
+            rc = insert ? append_sql(sql, &used, ", \"%s\"", table->columns[c].name)
+                        : append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "",
+                                     table->columns[c].name, c + 1);
         }
-        if (rc == 0) {
+        if (rc == 0 && insert) {
+            rc = append_sql(sql, &used, ") VALUES (?1, ?2");
+            for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
+                rc = append_sql(sql, &used, ", ?%zu", c + 3);
+            }
+            if (rc == 0) {
+                rc = append_sql(sql, &used, ")");
+            }
+        } else if (rc == 0) {
             rc = append_sql(sql, &used, " WHERE id = ?%zu", table->ncolumns + 1);
         }
         if (rc != 0) {
             return rc;
         }
-        if (stmt(r, &ts->append_set, sql) != 0) {
+        if (stmt(r, slot, sql) != 0) {
             return SYNC_E_DB;
         }
     } else {
-        sqlite3_reset(ts->append_set);
-        sqlite3_clear_bindings(ts->append_set);
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
     }
-    *out = ts->append_set;
+    *out = *slot;
     return 0;
 }
 
@@ -360,7 +398,13 @@ struct row {
     char part[DELTA_MAX_PART + 1];
     size_t ncolumns;
     struct sync_value *values; /* ncolumns + 1; text owned */
-    struct stamp *stamps;      /* ncolumns + 2 */
+    struct stamp *stamps;      /* ncolumns + 2: as stored */
+    struct stamp *next;        /* ncolumns + 2: after the change being merged */
+    /* Stamps of fields this schema does not know (a column a later program
+     * version dropped, or one a newer version added): kept as they are. */
+    unsigned char *packed; /* copy of the stored value they point into */
+    struct stamps_field *unknown;
+    size_t nunknown;
 };
 
 static void row_free(struct row *row)
@@ -374,7 +418,83 @@ static void row_free(struct row *row)
     }
     free(row->values);
     free(row->stamps);
+    free(row->packed);
+    free(row->unknown);
     memset(row, 0, sizeof *row);
+}
+
+/* The slot of a field name, or -1 if the table has no such field. */
+static long slot_by_name(const struct schema_table *table, const char *name, size_t len)
+{
+    if (len == 7 && !memcmp(name, "deleted", 7)) {
+        return (long)table->ncolumns;
+    }
+    if (len == 1 && name[0] == '*') {
+        return (long)table->ncolumns + 1;
+    }
+    for (size_t c = 0; c < table->ncolumns; c++) {
+        const char *col = table->columns[c].name;
+        if (!strncmp(col, name, len) && col[len] == '\0') {
+            return (long)c;
+        }
+    }
+    return -1;
+}
+
+struct unpack {
+    const struct schema_table *table;
+    struct row *row;
+    const unsigned char *stored; /* the value being decoded, and its size */
+    size_t len;
+};
+
+static int unpack_field(void *ctx, const struct stamps_field *f)
+{
+    struct unpack *u = ctx;
+    struct row *row = u->row;
+    long slot = slot_by_name(u->table, f->name, f->name_len);
+    if (slot >= 0) {
+        row->stamps[slot] = (struct stamp){f->hlc, f->node, 1};
+        return 0;
+    }
+    if (!row->packed) {
+        if (!(row->packed = malloc(u->len))) {
+            return SYNC_E_NOMEM;
+        }
+        memcpy(row->packed, u->stored, u->len);
+    }
+    struct stamps_field *grown = realloc(row->unknown, (row->nunknown + 1) * sizeof *grown);
+    if (!grown) {
+        return SYNC_E_NOMEM;
+    }
+    row->unknown = grown;
+    row->unknown[row->nunknown] = *f;
+    row->unknown[row->nunknown++].name =
+        (const char *)row->packed + ((const unsigned char *)f->name - u->stored);
+    return 0;
+}
+
+/* Read the record's stamps into row->stamps. */
+static int stamps_load(struct replica *r, const struct schema_table *table, const char *id,
+                       struct row *row)
+{
+    if (stmt(r, &r->stamps_get, "SELECT stamps FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") !=
+        0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->stamps_get;
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = 0, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        struct unpack u = {table, row, sqlite3_column_blob(st, 0),
+                           (size_t)sqlite3_column_bytes(st, 0)};
+        rc = stamps_decode(u.stored, u.len, unpack_field, &u);
+    } else if (step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 static int row_load(struct replica *r, int t, const char *id, struct row *row)
@@ -383,11 +503,12 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
     memset(row, 0, sizeof *row);
     row->ncolumns = table->ncolumns;
     row->values = calloc(table->ncolumns + 1, sizeof *row->values);
-    row->stamps = calloc(table->ncolumns + 2, sizeof *row->stamps);
+    row->stamps = calloc(2 * (table->ncolumns + 2), sizeof *row->stamps);
     if (!row->values || !row->stamps) {
         row_free(row);
         return SYNC_E_NOMEM;
     }
+    row->next = row->stamps + table->ncolumns + 2;
     sqlite3_stmt *st;
     int rc = row_get_stmt(r, t, &st);
     if (rc != 0) {
@@ -413,60 +534,61 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
         rc = SYNC_E_DB;
     }
     sqlite3_reset(st);
-    if (rc != 0 || !row->exists) {
-        if (rc != 0) {
-            row_free(row);
-        }
+    if (rc == 0 && row->exists) {
+        rc = stamps_load(r, table, id, row);
+    }
+    if (rc != 0) {
+        row_free(row);
         return rc;
     }
-    if (stmt(r, &r->cells_get,
-             "SELECT col, hlc, node FROM hl_cell WHERE tbl = ?1 AND row_id = ?2") != 0) {
-        row_free(row);
-        return SYNC_E_DB;
-    }
-    st = r->cells_get;
-    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *col = (const char *)sqlite3_column_text(st, 0);
-        size_t slot;
-        if (!strcmp(col, "deleted")) {
-            slot = table->ncolumns;
-        } else if (!strcmp(col, "*")) {
-            slot = table->ncolumns + 1;
-        } else {
-            int c = schema_column(table, col);
-            if (c < 0) {
-                continue; /* a column a later program version dropped */
-            }
-            slot = (size_t)c;
-        }
-        row->stamps[slot] = (struct stamp){(uint64_t)sqlite3_column_int64(st, 1),
-                                           (uint64_t)sqlite3_column_int64(st, 2), 1};
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        row_free(row);
-        return SYNC_E_DB;
-    }
+    memcpy(row->next, row->stamps, (table->ncolumns + 2) * sizeof *row->stamps);
     return 0;
 }
 
-static int cell_put(struct replica *r, const char *table, const char *id, const char *col,
-                    struct stamp s)
+/* Store the record's stamps as row->next holds them. */
+static int stamps_store(struct replica *r, const struct schema_table *table, const char *id,
+                        const struct row *row)
 {
-    if (stmt(r, &r->cell_put,
-             "INSERT INTO hl_cell (tbl, row_id, col, hlc, node) VALUES (?1, ?2, ?3, ?4, ?5)"
-             " ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc = excluded.hlc,"
-             " node = excluded.node") != 0) {
-        return SYNC_E_DB;
+    struct stamps_field small[FIELDS_MAX_SLOTS + 2], *fields = small;
+    size_t nslots = table->ncolumns + 2, n = 0;
+    if (nslots + row->nunknown > sizeof small / sizeof small[0] &&
+        !(fields = malloc((nslots + row->nunknown) * sizeof *fields))) {
+        return SYNC_E_NOMEM;
     }
-    sqlite3_bind_text(r->cell_put, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(r->cell_put, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(r->cell_put, 3, col, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(r->cell_put, 4, (sqlite3_int64)s.hlc);
-    sqlite3_bind_int64(r->cell_put, 5, (sqlite3_int64)s.node);
-    return step_done(r->cell_put);
+    for (size_t slot = 0; slot < nslots; slot++) {
+        if (row->next[slot].set) {
+            const char *name = slot_name(table, slot);
+            fields[n++] = (struct stamps_field){name, strlen(name), row->next[slot].hlc,
+                                                row->next[slot].node};
+        }
+    }
+    for (size_t i = 0; i < row->nunknown; i++) {
+        fields[n++] = row->unknown[i];
+    }
+    unsigned char buf[1024], *packed = buf;
+    size_t len = stamps_encode(fields, n, buf, sizeof buf);
+    if (len > sizeof buf && (packed = malloc(len)) != NULL) {
+        stamps_encode(fields, n, packed, len);
+    }
+    int rc = len == 0 ? SYNC_E_ARG : !packed ? SYNC_E_NOMEM : 0;
+    if (fields != small) {
+        free(fields);
+    }
+    if (rc == 0 && stmt(r, &r->stamps_put,
+                        "INSERT INTO hl_stamp (tbl, row_id, stamps) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT (tbl, row_id) DO UPDATE SET stamps = excluded.stamps") != 0) {
+        rc = SYNC_E_DB;
+    }
+    if (rc == 0) {
+        sqlite3_bind_text(r->stamps_put, 1, table->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(r->stamps_put, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(r->stamps_put, 3, packed, (int)len, SQLITE_STATIC);
+        rc = step_done(r->stamps_put);
+    }
+    if (packed != buf) {
+        free(packed);
+    }
+    return rc;
 }
 
 /* ---- meta ---- */
@@ -642,17 +764,22 @@ static int conflict_insert(struct replica *r, const struct schema_table *table,
     return step_done(st);
 }
 
-/* Merge the fields of a put or delete into the row. */
-static int merge_fields(struct replica *r, int t, const struct change *c, const struct row *row,
+/* Merge the fields of a put or delete into the row: a new record is written
+ * by one INSERT, an existing one by one UPDATE of the fields the change
+ * wins, then the record's stamps. */
+static int merge_fields(struct replica *r, int t, const struct change *c, struct row *row,
                         int64_t pos, int detect, size_t *conflicts)
 {
     const struct schema_table *table = &r->schema->tables[t];
     struct stamp incoming = {c->hlc, c->node, 1};
-    /* The fields this change wins, by slot: written in one UPDATE, since
+    /* The fields this change wins, by slot: written in one statement, since
      * every UPDATE rewrites the whole row (a case's facts included). */
     struct sync_value won[FIELDS_MAX_SLOTS];
     uint64_t mask = 0;
-    int one_update = table->ncolumns < FIELDS_MAX_SLOTS;
+    int one_update = table->ncolumns < FIELDS_MAX_SLOTS, taken = 0, rc;
+    if (!one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
+        return rc;
+    }
     for (size_t i = 0; i < c->nfields; i++) {
         const struct change_field *f = &c->fields[i];
         size_t slot = slot_of(table, f->column);
@@ -668,8 +795,7 @@ static int merge_fields(struct replica *r, int t, const struct change *c, const 
             struct stamp prev = {f->prev_hlc, f->prev_node, f->prev_hlc || f->prev_node};
             int same = prev.set == standing.set && (!prev.set || !stamp_cmp(prev, standing));
             if (!same && !value_equal(&row->values[slot], &value)) {
-                int rc = conflict_insert(r, table, c, slot, pos, row, f, take);
-                if (rc != 0) {
+                if ((rc = conflict_insert(r, table, c, slot, pos, row, f, take)) != 0) {
                     return rc;
                 }
                 (*conflicts)++;
@@ -678,46 +804,53 @@ static int merge_fields(struct replica *r, int t, const struct change *c, const 
         if (!take) {
             continue;
         }
-        int rc;
+        row->next[slot] = incoming;
+        taken = 1;
         if (one_update) {
             won[slot] = value;
             mask |= (uint64_t)1 << slot;
-        } else {
-            sqlite3_stmt *st;
-            if ((rc = column_set_stmt(r, t, f->column, &st)) != 0) {
-                return rc;
-            }
-            bind_value(st, 1, &value);
-            sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-            if ((rc = step_done(st)) != 0) {
-                return rc;
-            }
+            continue;
         }
-        if ((rc = cell_put(r, table->name, c->id, slot_name(table, slot), incoming)) != 0) {
+        sqlite3_stmt *st;
+        if ((rc = column_set_stmt(r, t, f->column, &st)) != 0) {
+            return rc;
+        }
+        bind_value(st, 1, &value);
+        sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+        if ((rc = step_done(st)) != 0) {
             return rc;
         }
     }
-    if (mask == 0) {
-        return 0;
-    }
-    sqlite3_stmt *st;
-    int rc = fields_set_stmt(r, t, mask, &st);
-    if (rc != 0) {
+    if (mask != 0) {
+        sqlite3_stmt *st;
+        if ((rc = fields_stmt(r, t, mask, !row->exists, &st)) != 0) {
+            return rc;
+        }
+        int at = 0;
+        if (!row->exists) {
+            sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, ++at, c->part, -1, SQLITE_STATIC);
+        }
+        for (size_t slot = 0; slot <= table->ncolumns; slot++) {
+            if (mask & ((uint64_t)1 << slot)) {
+                bind_value(st, ++at, &won[slot]);
+            }
+        }
+        if (row->exists) {
+            sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
+        }
+        if ((rc = step_done(st)) != 0) {
+            return rc;
+        }
+    } else if (one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
         return rc;
     }
-    int at = 0;
-    for (size_t slot = 0; slot <= table->ncolumns; slot++) {
-        if (mask & ((uint64_t)1 << slot)) {
-            bind_value(st, ++at, &won[slot]);
-        }
-    }
-    sqlite3_bind_text(st, at + 1, c->id, -1, SQLITE_STATIC);
-    return step_done(st);
+    return taken ? stamps_store(r, table, c->id, row) : 0;
 }
 
 /* Write an appended row, or replace one that an earlier stamp also wrote
  * (only a faulty node reuses an id; the earliest write wins everywhere). */
-static int merge_append(struct replica *r, int t, const struct change *c, const struct row *row)
+static int merge_append(struct replica *r, int t, const struct change *c, struct row *row)
 {
     const struct schema_table *table = &r->schema->tables[t];
     struct stamp incoming = {c->hlc, c->node, 1};
@@ -726,7 +859,7 @@ static int merge_append(struct replica *r, int t, const struct change *c, const 
         return 0;
     }
     sqlite3_stmt *st;
-    int rc = append_set_stmt(r, t, &st);
+    int rc = append_stmt(r, t, !row->exists, &st);
     if (rc != 0) {
         return rc;
     }
@@ -738,13 +871,24 @@ static int merge_append(struct replica *r, int t, const struct change *c, const 
         int col = c->fields[i].column;
         values[col] = normalize(&table->columns[col], c->fields[i].value);
     }
+    /* A new row binds id and partition first; an update binds id last. */
+    int first = row->exists ? 1 : 3;
     for (size_t col = 0; col < table->ncolumns; col++) {
-        bind_value(st, (int)col + 1, &values[col]);
+        bind_value(st, (int)col + first, &values[col]);
     }
-    sqlite3_bind_text(st, (int)table->ncolumns + 1, c->id, -1, SQLITE_STATIC);
+    if (row->exists) {
+        sqlite3_bind_text(st, (int)table->ncolumns + 1, c->id, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->part, -1, SQLITE_STATIC);
+    }
     rc = step_done(st);
     free(values);
-    return rc == 0 ? cell_put(r, table->name, c->id, "*", incoming) : rc;
+    if (rc != 0) {
+        return rc;
+    }
+    row->next[table->ncolumns + 1] = incoming;
+    return stamps_store(r, table, c->id, row);
 }
 
 static int log_insert(struct replica *r, const struct change *c, int64_t *pos)
@@ -778,7 +922,7 @@ static int log_insert(struct replica *r, const struct change *c, int64_t *pos)
 
 /* Journal and merge one change. SYNC_E_PARTITION when the record lives in
  * another partition: nothing is written then. */
-static int ingest(struct replica *r, const struct change *c, const struct row *row, int detect,
+static int ingest(struct replica *r, const struct change *c, struct row *row, int detect,
                   size_t *conflicts)
 {
     int64_t pos = 0;
@@ -787,9 +931,6 @@ static int ingest(struct replica *r, const struct change *c, const struct row *r
         return SYNC_E_PARTITION;
     }
     if ((rc = log_insert(r, c, &pos)) != 0) {
-        return rc;
-    }
-    if (!row->exists && (rc = row_insert(r, c->table, c->id, c->part)) != 0) {
         return rc;
     }
     if (c->op == CHANGE_APPEND) {
@@ -811,7 +952,7 @@ static int check_text(const struct replica *r, const struct sync_value *v)
 
 /* Stamp, number, journal and merge a change made here; row is the record
  * as it stands. */
-static int commit_local(struct replica *r, struct change *c, const struct row *row)
+static int commit_local(struct replica *r, struct change *c, struct row *row)
 {
     uint64_t floor_hlc = 0;
     for (size_t i = 0; i < c->nfields; i++) {
@@ -1294,7 +1435,7 @@ int replica_apply(struct replica *r, const struct delta *in, const struct replic
     }
     int64_t acked = 0;
     if (opts->contiguous && (acked = replica_acked(r, opts->sender)) < 0) {
-        return work_end(r, (int)acked);
+        rc = (int)acked;
     }
     size_t nrefusals = refusals ? refusals->nrefused : 0;
     for (size_t i = 0; rc == 0 && i < in->nchanges; i++) {
@@ -1610,6 +1751,11 @@ int replica_open(const char *path, const struct replica_config *config, struct r
         rc = say(why, why_len, SYNC_E_DB, "cannot set up %s: %s", path, sqlite3_errmsg(r->db));
         goto fail;
     }
+    /* Migration 0002 packs the stamps of version 1 with this function. */
+    if (stamps_register(r->db) != 0) {
+        rc = say(why, why_len, SYNC_E_DB, "cannot set up %s: %s", path, sqlite3_errmsg(r->db));
+        goto fail;
+    }
     if ((rc = migrate_apply(r->db, "engine", engine_migrations, engine_migrations_count, why,
                             why_len)) != 0) {
         goto fail;
@@ -1649,18 +1795,20 @@ void replica_close(struct replica *r)
     }
     for (size_t t = 0; r->tables && t < r->schema->ntables; t++) {
         struct table_stmts *ts = &r->tables[t];
-        sqlite3_stmt *own[] = {ts->row_get, ts->row_insert, ts->append_set, ts->deleted_set};
+        sqlite3_stmt *own[] = {ts->row_get, ts->row_insert, ts->append_set, ts->append_insert,
+                               ts->deleted_set};
         finalize_all(own, sizeof own / sizeof own[0]);
         if (ts->column_set) {
             finalize_all(ts->column_set, r->schema->tables[t].ncolumns);
         }
         for (size_t k = 0; k < FIELDS_SET_CACHE; k++) {
-            sqlite3_finalize(ts->fields_set[k].st);
+            sqlite3_finalize(ts->update.entry[k].st);
+            sqlite3_finalize(ts->insert.entry[k].st);
         }
         free(ts->column_set);
     }
     free(r->tables);
-    sqlite3_stmt *shared[] = {r->cells_get,       r->cell_put,       r->log_insert, r->log_exists,
+    sqlite3_stmt *shared[] = {r->stamps_get,      r->stamps_put,     r->log_insert, r->log_exists,
                               r->conflict_insert, r->meta_get,       r->meta_set,   r->peer_get,
                               r->peer_set,        r->refused_insert, r->pending,    r->since_part,
                               r->since_all,       r->log_max};

@@ -10,7 +10,8 @@
  * pipe what it committed. The parent kills the child with SIGKILL at a
  * random moment, reopens the file and checks it: SQLite's integrity check;
  * that replaying the journal into an empty replica gives byte for byte the
- * same export as the rows; that stamps and journal refer to real rows; and
+ * same export as the rows; that stamps and journal refer to real rows, that
+ * every row has its stamps and they decode to fields of its table; and
  * that everything reported as committed or acknowledged is still there.
  * The next round goes on with the same file.
  *
@@ -20,6 +21,7 @@
 #include "hlc.h"
 #include "ledger_schema.h"
 #include "replica.h"
+#include "stamps.h"
 #include "sync_error.h"
 #include "uuid7.h"
 
@@ -716,6 +718,27 @@ static long long db_bytes(const char *path)
     return total;
 }
 
+struct stamp_check {
+    const struct schema_table *table;
+    size_t fields, unknown;
+};
+
+/* One field of a record's packed stamps: a column, or the tombstone of a
+ * record table, or the one stamp of an appended row. */
+static int check_stamp(void *ctx, const struct stamps_field *f)
+{
+    struct stamp_check *c = ctx;
+    char name[STAMPS_NAME_MAX + 1];
+    memcpy(name, f->name, f->name_len);
+    name[f->name_len] = '\0';
+    int known = c->table->kind == SCHEMA_RECORD
+                    ? !strcmp(name, "deleted") || schema_column(c->table, name) >= 0
+                    : !strcmp(name, "*");
+    c->fields++;
+    c->unknown += !known;
+    return 0;
+}
+
 static int fail_check(struct run *run, int check, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -777,7 +800,8 @@ static int check_integrity(struct run *run, struct replica *r)
 }
 
 /* Replay the whole journal of r into an empty replica and compare the
- * exports; then look for stamps without rows and rows without journal. */
+ * exports; then look for stamps without rows, rows without stamps or
+ * journal, and stamps that do not decode. */
 static int check_journal(struct run *run, struct replica *r, const struct replica_config *config)
 {
     struct replica *fresh = NULL;
@@ -875,11 +899,20 @@ static int check_journal(struct run *run, struct replica *r, const struct replic
         char sql[512];
         int64_t n = 0;
         snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM hl_cell h WHERE h.tbl = ?1"
+                 "SELECT count(*) FROM hl_stamp h WHERE h.tbl = ?1"
                  " AND NOT EXISTS (SELECT 1 FROM \"%s\" x WHERE x.id = h.row_id)",
                  name);
         if ((rc = query_int(db, sql, name, 0, &n)) != 0 || n != 0) {
             rc = fail_check(run, 3, "%" PRId64 " stamps of %s refer to no row%s%s", n, name,
+                            rc ? ": " : "", rc ? sqlite3_errmsg(db) : "");
+            goto done;
+        }
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM \"%s\" x WHERE NOT EXISTS"
+                 " (SELECT 1 FROM hl_stamp h WHERE h.tbl = ?1 AND h.row_id = x.id)",
+                 name);
+        if ((rc = query_int(db, sql, name, 0, &n)) != 0 || n != 0) {
+            rc = fail_check(run, 3, "%" PRId64 " rows of %s have no stamps%s%s", n, name,
                             rc ? ": " : "", rc ? sqlite3_errmsg(db) : "");
             goto done;
         }
@@ -894,14 +927,28 @@ static int check_journal(struct run *run, struct replica *r, const struct replic
         }
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT DISTINCT tbl FROM hl_cell", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT tbl, row_id, stamps FROM hl_stamp", -1, &st, NULL) !=
+        SQLITE_OK) {
         rc = fail_check(run, 3, "%s", sqlite3_errmsg(db));
         goto done;
     }
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         const char *tbl = (const char *)sqlite3_column_text(st, 0);
-        if (schema_table(schema, tbl ? tbl : "") < 0) {
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        int t = schema_table(schema, tbl ? tbl : "");
+        if (t < 0) {
             rc = fail_check(run, 3, "stamps of an unknown table \"%s\"", tbl ? tbl : "");
+            break;
+        }
+        /* Every packed value decodes, and names fields of its table. */
+        struct stamp_check check = {&schema->tables[t], 0, 0};
+        int drc = stamps_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                                check_stamp, &check);
+        if (drc != 0 || check.fields == 0) {
+            rc = fail_check(run, 3, "the stamps of %s %s are damaged or empty", tbl, id ? id : "");
+        } else if (check.unknown) {
+            rc = fail_check(run, 3, "the stamps of %s %s name a field the table lacks", tbl,
+                            id ? id : "");
         }
     }
     sqlite3_finalize(st);

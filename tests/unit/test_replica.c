@@ -2,8 +2,10 @@
 /*
  * test_replica.c - the replica store on real SQLite files: local writes and
  * their journal, merging received changes, acknowledgements and gaps,
- * partition refusals, conflict records, pulls and the canonical export.
- * Replicas here use the ledger schema, the one Hamlet ships.
+ * partition refusals, conflict records, pulls and the canonical export; the
+ * packed stamps of a record and the upgrade from one stamp row per field;
+ * the journal's form of a change. Replicas here use the ledger schema, the
+ * one Hamlet ships.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +21,13 @@
 #include "hlc.h"
 #include "ledger_schema.h"
 #include "replica.h"
+#include "stamps.h"
 #include "sync_error.h"
 #include "uuid7.h"
+
+#include <cjson/cJSON.h>
+
+extern const struct migration engine_migrations[];
 
 struct fixture {
     char dir[64];
@@ -706,6 +713,336 @@ static void test_open_refuses_mismatched_tables(void **state)
     assert_non_null(strstr(why, "cases"));
 }
 
+/* ---- stamps, the upgrade, the journal's form ---- */
+
+struct collected {
+    char names[300][STAMPS_NAME_MAX + 1];
+    uint64_t hlc[300], node[300];
+    size_t n;
+};
+
+static int collect_field(void *ctx, const struct stamps_field *f)
+{
+    struct collected *c = ctx;
+    assert_true(c->n < 300);
+    memcpy(c->names[c->n], f->name, f->name_len);
+    c->names[c->n][f->name_len] = '\0';
+    c->hlc[c->n] = f->hlc;
+    c->node[c->n++] = f->node;
+    return 0;
+}
+
+static void test_stamps_pack_and_unpack(void **state)
+{
+    (void)state;
+    /* Three fields of one write and one of another: two groups. */
+    struct stamps_field in[] = {
+        {"status", 6, 0x019b774885000000, 0x5f3a9c0e12d47b61},
+        {"deleted", 7, 0xffffffffffffffff, 0x8000000000000001},
+        {"title", 5, 0x019b774885000000, 0x5f3a9c0e12d47b61},
+        {"*", 1, 0x019b774885000000, 0x5f3a9c0e12d47b61},
+    };
+    unsigned char out[256];
+    size_t len = stamps_encode(in, 4, out, sizeof out);
+    /* Version, two group heads, four names with their lengths. */
+    assert_int_equal(len, 1 + 2 * 17 + (1 + 6) + (1 + 7) + (1 + 5) + (1 + 1));
+    assert_int_equal(stamps_encode(in, 4, NULL, 0), len); /* the size alone */
+    assert_int_equal(stamps_encode(in, 4, out, 10), len); /* too small: the size */
+    assert_int_equal(stamps_encode(in, 4, out, sizeof out), len);
+    struct collected *c = calloc(1, sizeof *c);
+    assert_int_equal(stamps_decode(out, len, collect_field, c), 0);
+    assert_int_equal(c->n, 4);
+    const char *order[] = {"status", "title", "*", "deleted"}; /* grouped */
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(c->names[i], order[i]);
+    }
+    assert_true(c->hlc[3] == 0xffffffffffffffff && c->node[3] == 0x8000000000000001);
+    assert_true(c->hlc[0] == 0x019b774885000000 && c->node[0] == 0x5f3a9c0e12d47b61);
+
+    /* Damaged values are refused, never read past their end. */
+    assert_int_equal(stamps_decode(out, len - 1, collect_field, c), SYNC_E_DB);
+    assert_int_equal(stamps_decode(out, 10, collect_field, c), SYNC_E_DB);
+    assert_int_equal(stamps_decode(out, 0, collect_field, c), SYNC_E_DB);
+    out[0] = 2;
+    assert_int_equal(stamps_decode(out, len, collect_field, c), SYNC_E_DB);
+    out[0] = STAMPS_VERSION;
+    out[17] = 0; /* a group of no fields */
+    assert_int_equal(stamps_decode(out, len, collect_field, c), SYNC_E_DB);
+
+    /* Names must be 1 to 255 bytes. */
+    struct stamps_field bad = {"x", 0, 1, 1};
+    assert_int_equal(stamps_encode(&bad, 1, out, sizeof out), 0);
+    bad.name_len = 256;
+    assert_int_equal(stamps_encode(&bad, 1, out, sizeof out), 0);
+    assert_int_equal(stamps_encode(in, 0, out, sizeof out), 0);
+
+    /* More than 255 fields of one stamp take more than one group. */
+    static char names[300][8];
+    struct stamps_field many[300];
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(names[i], sizeof names[i], "f%zu", i);
+        many[i] = (struct stamps_field){names[i], strlen(names[i]), 42, 7};
+    }
+    size_t need = stamps_encode(many, 300, NULL, 0);
+    unsigned char *big = malloc(need);
+    assert_int_equal(stamps_encode(many, 300, big, need), need);
+    c->n = 0;
+    assert_int_equal(stamps_decode(big, need, collect_field, c), 0);
+    assert_int_equal(c->n, 300);
+    assert_string_equal(c->names[299], "f299");
+    assert_true(c->hlc[299] == 42 && c->node[299] == 7);
+    free(big);
+    free(c);
+}
+
+/* The packed stamps of one record, read from the file. */
+static void record_stamps(struct replica *r, const char *table, const char *id, struct collected *c)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(replica_db(r),
+                           "SELECT stamps FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2", -1, &st,
+                           NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    c->n = 0;
+    assert_int_equal(stamps_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                                   collect_field, c),
+                     0);
+    sqlite3_finalize(st);
+}
+
+static int has_stamp(const struct collected *c, const char *name, uint64_t hlc, uint64_t node)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (!strcmp(c->names[i], name)) {
+            return c->hlc[i] == hlc && c->node[i] == node;
+        }
+    }
+    return 0;
+}
+
+static void exec_sql(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, err ? err : "?");
+    }
+}
+
+/* A put of one field, as node made it with stamp hlc over prev. */
+static struct delta *one_put(const char *id, const char *col, const char *value, uint64_t node,
+                             int64_t seq, uint64_t hlc, uint64_t prev_hlc, uint64_t prev_node)
+{
+    const struct schema *schema = ledger_schema_get();
+    int t = schema_table(schema, "cases");
+    struct delta *d = delta_new(DELTA_PUSH);
+    struct change *c = delta_add_change(d, 1);
+    assert_non_null(c);
+    c->op = CHANGE_PUT;
+    c->table = t;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->part, sizeof c->part, "a");
+    c->node = node;
+    c->seq = seq;
+    c->hlc = hlc;
+    c->fields[0].column = schema_column(&schema->tables[t], col);
+    assert_int_equal(delta_set_text(d, &c->fields[0].value, value), 0);
+    c->fields[0].prev_hlc = prev_hlc;
+    c->fields[0].prev_node = prev_node;
+    return d;
+}
+
+static void test_upgrade_packs_field_stamps(void **state)
+{
+    struct fixture *f = *state;
+    /* A hub file as version 1 of the engine left it: one hl_cell row per
+     * field, and a stamp of a column this program does not know. */
+    char path[128], why[256];
+    snprintf(path, sizeof path, "%s/old-hub.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(migrate_apply(db, "engine", engine_migrations, 1, why, sizeof why), 0);
+    assert_int_equal(migrate_apply(db, f->hub_config.component, f->hub_config.migrations,
+                                   f->hub_config.nmigrations, why, sizeof why),
+                     0);
+    const char *id = "019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55";
+    const char *event = "019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47";
+    exec_sql(db, "INSERT INTO cases (id, village, status, title) VALUES"
+                 " ('019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55', 'a', 'registered', '邻里纠纷');"
+                 "INSERT INTO events (id, village, case_id, kind) VALUES"
+                 " ('019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47', 'a',"
+                 "  '019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55', 'visit');"
+                 "INSERT INTO hl_cell (tbl, row_id, col, hlc, node) VALUES"
+                 " ('cases', '019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55', 'status', 1000, 11),"
+                 " ('cases', '019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55', 'title', 2000, -5),"
+                 " ('cases', '019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55', 'gone_column', 500, 11),"
+                 " ('events', '019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47', '*', 3000, 11);");
+    sqlite3_close(db);
+
+    /* Opening it runs migration 0002: one packed row per record. */
+    struct replica *old = NULL;
+    int rc = replica_open(path, &f->hub_config, &old, why, sizeof why);
+    if (rc != 0) {
+        fail_msg("replica_open: %s", why);
+    }
+    assert_int_equal(count(old, "SELECT count(*) FROM sqlite_master WHERE name = 'hl_cell'"), 0);
+    assert_int_equal(count(old, "SELECT count(*) FROM hl_stamp"), 2);
+    struct collected *c = calloc(1, sizeof *c);
+    record_stamps(old, "cases", id, c);
+    assert_int_equal(c->n, 3);
+    assert_true(has_stamp(c, "status", 1000, 11));
+    assert_true(has_stamp(c, "title", 2000, (uint64_t)-5));
+    assert_true(has_stamp(c, "gone_column", 500, 11));
+    record_stamps(old, "events", event, c);
+    assert_int_equal(c->n, 1);
+    assert_true(has_stamp(c, "*", 3000, 11));
+
+    /* The converted stamps merge as they did: an edit of what stands wins
+     * without a conflict; an older write loses; a write that never saw the
+     * standing value is a conflict. */
+    struct replica_apply_opts opts = {77, NULL, 0};
+    struct replica_apply_result result;
+    struct delta *d = one_put(id, "status", "accepted", 77, 1, 1500, 1000, 11);
+    assert_int_equal(replica_apply(old, d, &opts, &result, NULL), 0);
+    delta_free(d);
+    assert_int_equal(result.applied, 1);
+    assert_int_equal(result.conflicts, 0);
+    char value[64];
+    case_field(old, id, "status", value, sizeof value);
+    assert_string_equal(value, "accepted");
+    d = one_put(id, "title", "旧标题", 77, 2, 1999, 0, 0);
+    assert_int_equal(replica_apply(old, d, &opts, &result, NULL), 0);
+    delta_free(d);
+    assert_int_equal(result.conflicts, 1); /* never saw the title that stands */
+    case_field(old, id, "title", value, sizeof value);
+    assert_string_equal(value, "邻里纠纷");
+    assert_int_equal(count(old, "SELECT count(*) FROM hl_conflict WHERE col = 'title'"
+                                " AND winner = 'standing' AND standing_hlc = 2000"
+                                " AND standing_node = -5"),
+                     1);
+
+    /* The stamp of the unknown column is kept through the writes. */
+    record_stamps(old, "cases", id, c);
+    assert_int_equal(c->n, 3);
+    assert_true(has_stamp(c, "status", 1500, 77));
+    assert_true(has_stamp(c, "title", 2000, (uint64_t)-5));
+    assert_true(has_stamp(c, "gone_column", 500, 11));
+    free(c);
+    replica_close(old);
+}
+
+static void test_appended_row_earliest_stamp_stands(void **state)
+{
+    struct fixture *f = *state;
+    const struct schema *schema = ledger_schema_get();
+    int t = schema_table(schema, "events");
+    const struct schema_table *events = &schema->tables[t];
+    const char *id = "019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47";
+    const char *notes[] = {"第二次", "第一次", "第三次"};
+    const uint64_t stamps[] = {2000, 1000, 3000};
+    struct replica_apply_opts opts = {77, NULL, 0};
+    for (size_t i = 0; i < 3; i++) {
+        /* A faulty node writes three rows under one id. */
+        struct delta *d = delta_new(DELTA_PUSH);
+        struct change *c = delta_add_change(d, 2);
+        c->op = CHANGE_APPEND;
+        c->table = t;
+        snprintf(c->id, sizeof c->id, "%s", id);
+        snprintf(c->part, sizeof c->part, "a");
+        c->node = 77;
+        c->seq = (int64_t)i + 1;
+        c->hlc = stamps[i];
+        c->fields[0].column = schema_column(events, "note");
+        assert_int_equal(delta_set_text(d, &c->fields[0].value, notes[i]), 0);
+        c->fields[1].column = schema_column(events, "kind");
+        assert_int_equal(delta_set_text(d, &c->fields[1].value, "visit"), 0);
+        struct replica_apply_result result;
+        assert_int_equal(replica_apply(f->hub, d, &opts, &result, NULL), 0);
+        assert_int_equal(result.applied, 1);
+        delta_free(d);
+    }
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM events WHERE note = '第一次'"), 1);
+    assert_int_equal(count(f->hub, "SELECT count(*) FROM events"), 1);
+    struct collected *c = calloc(1, sizeof *c);
+    record_stamps(f->hub, "events", id, c);
+    assert_int_equal(c->n, 1);
+    assert_true(has_stamp(c, "*", 1000, 77));
+    free(c);
+}
+
+/* The journal's body of a change, as cJSON prints the same change in a
+ * delta: delta_change_json() writes it directly and must give the same
+ * bytes, the history and the pulls read them. */
+static void test_journal_body_is_the_delta_form(void **state)
+{
+    (void)state;
+    const struct schema *schema = ledger_schema_get();
+    int t = schema_table(schema, "cases");
+    static const char *const texts[] = {
+        "a\"b\\c/d", "\b\f\n\r\t", "\x01\x1f\x7f", "中文\xe2\x80\xa8x", "", "<>&'", "调解",
+    };
+    const struct sync_value values[] = {
+        {.type = SYNC_INT, .i = -9007199254740991},
+        {.type = SYNC_INT, .i = 0},
+        {.type = SYNC_REAL, .r = 0.1},
+        {.type = SYNC_REAL, .r = 1e300},
+        {.type = SYNC_REAL, .r = -3.0},
+        {.type = SYNC_NULL},
+    };
+    size_t ntexts = sizeof texts / sizeof texts[0], nvalues = sizeof values / sizeof values[0];
+    for (size_t k = 0; k < ntexts + nvalues; k++) {
+        for (int op = CHANGE_PUT; op <= CHANGE_DELETE; op++) {
+            struct delta *d = delta_new(DELTA_PUSH);
+            struct change *c = delta_add_change(d, 2);
+            c->op = (enum change_op)op;
+            c->table = op == CHANGE_APPEND ? schema_table(schema, "events") : t;
+            snprintf(c->id, sizeof c->id, "019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55");
+            snprintf(c->part, sizeof c->part, "%s", k < ntexts ? texts[k] : "杨柳村");
+            c->node = 0x5f3a9c0e12d47b61;
+            c->seq = (int64_t)k + 1;
+            c->hlc = 0x019b774885000000 + k;
+            const struct schema_table *table = &schema->tables[c->table];
+            c->fields[0].column = op == CHANGE_DELETE ? DELTA_DELETED : 0;
+            c->fields[1].column = schema_column(table, op == CHANGE_APPEND ? "note" : "title");
+            c->nfields = op == CHANGE_DELETE ? 1 : 2;
+            if (k < ntexts) {
+                assert_int_equal(delta_set_text(d, &c->fields[1].value, texts[k]), 0);
+            } else {
+                c->fields[1].value = values[k - ntexts];
+            }
+            if (op == CHANGE_DELETE) {
+                c->fields[0].value = (struct sync_value){.type = SYNC_INT, .i = 1};
+            }
+            c->fields[0].prev_hlc = k % 2 ? 0x019b774885000000 : 0;
+            c->fields[0].prev_node = k % 3 ? 7 : 0;
+            char *body = NULL, *all = NULL;
+            size_t len = 0;
+            assert_int_equal(delta_change_json(schema, c, &body), 0);
+            assert_int_equal(delta_encode(schema, d, &all, &len), 0);
+            const char *at = strstr(all, "\"changes\":[");
+            assert_non_null(at);
+            at += strlen("\"changes\":[");
+            size_t n = strlen(body);
+            if (strncmp(at, body, n) != 0 || at[n] != ']') {
+                fail_msg("journal body\n  %s\ndiffers from the delta's\n  %s", body, at);
+            }
+            /* And it reads back as the same change. */
+            cJSON *parsed = cJSON_Parse(body);
+            assert_non_null(parsed);
+            cJSON_Delete(parsed);
+            free(body);
+            free(all);
+            if (c->nfields == 1) {
+                c->nfields = 2; /* freed with the delta */
+            }
+            delta_free(d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +1065,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_caller_transaction_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_mismatched_tables, setup, teardown),
+        cmocka_unit_test(test_stamps_pack_and_unpack),
+        cmocka_unit_test_setup_teardown(test_upgrade_packs_field_stamps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appended_row_earliest_stamp_stands, setup, teardown),
+        cmocka_unit_test(test_journal_body_is_the_delta_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

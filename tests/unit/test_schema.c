@@ -280,7 +280,7 @@ static void test_table_lookup(void **state)
     assert_int_equal(schema_table(ledger, "Cases"), -1);
     assert_int_equal(schema_table(ledger, "case"), -1);
     assert_int_equal(schema_table(ledger, ""), -1);
-    assert_int_equal(schema_table(ledger, "hl_cell"), -1);
+    assert_int_equal(schema_table(ledger, "hl_stamp"), -1);
     assert_int_equal(schema_table(ledger, NULL), -1);
 
     struct fixture f;
