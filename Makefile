@@ -20,7 +20,7 @@ WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-proto
             -Wmissing-prototypes -Wvla -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -Ihub -Iagent -I$(BUILD)/gen
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isync-protocol -Iledger -Iweb -Ihub -Iagent -I$(BUILD)/gen
 CFLAGS   += $(WARN) $(OPT) $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS  += $(SAN)
@@ -55,6 +55,11 @@ SYNC_OBJ   := $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/engine_migrations.o
 LEDGER_OBJ := $(LEDGER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/ledger_migrations.o
 LIBSYNC    := $(BUILD)/libhamlet-sync.a
 LIBLEDGER  := $(BUILD)/libhamlet-ledger.a
+# web/: what the HTTP layers of the hub's review pages and the agent's
+# village pages share (the pages' own files are embedded, not compiled).
+WEB_SRC    := $(sort $(wildcard web/*.c))
+WEB_OBJ    := $(WEB_SRC:%.c=$(BUILD)/%.o)
+LIBWEB     := $(BUILD)/libhamlet-web.a
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -71,7 +76,7 @@ BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check test-run browser-check asan fuzz analyze format format-check deps ensure-deps clean demo bench
 
-all: $(LIBSYNC) $(LIBLEDGER) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN) $(BENCH_BIN)
+all: $(LIBSYNC) $(LIBLEDGER) $(LIBWEB) $(LIBHUB) $(HUB_BIN) $(LIBAGENT) $(AGENT_BIN) $(TEST_BIN) $(BENCH_BIN)
 
 # ---- generated sources: SQL migrations embedded as C arrays ----
 $(BUILD)/tools/embed: tools/embed.c
@@ -124,6 +129,10 @@ $(LIBLEDGER): $(LEDGER_OBJ)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
+$(LIBWEB): $(WEB_OBJ)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
 $(LIBHUB): $(HUB_OBJ)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
@@ -133,25 +142,25 @@ $(LIBAGENT): $(AGENT_OBJ)
 	$(Q)$(AR) rcs $@ $^
 
 # ---- programs ----
-$(BUILD)/hamlet: agent/main.c $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/hamlet: agent/main.c $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/hamlet-hub: hub/main.c $(LIBHUB) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/hamlet-hub: hub/main.c $(LIBHUB) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBHUB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBHUB) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 # ---- tests ----
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 # Integration tests run the real programs; tests/tools/ holds their client code.
-$(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(HUB_BIN) $(AGENT_BIN)
+$(BUILD)/tests/integration/test_%: tests/integration/test_%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(HUB_BIN) $(AGENT_BIN)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(TESTLIBS) $(LDLIBS)
 
 $(BUILD)/tests/slowlink: tests/tools/slowlink.c
 	@mkdir -p $(@D)
@@ -169,10 +178,10 @@ $(BUILD)/tests/crash: tests/crash/crash.c $(LIBLEDGER) $(LIBSYNC)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 # ---- benchmarks: figures beside a baseline, never pass or fail ----
-$(BUILD)/bench/%: bench/%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC)
+$(BUILD)/bench/%: bench/%.c $(TOOLS_SRC) $(wildcard tests/tools/*.h) $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/tools -o $@ $< $(TOOLS_SRC) $(LIBHUB) $(LIBAGENT) $(LIBWEB) $(LIBLEDGER) $(LIBSYNC) $(LDFLAGS) $(LDLIBS)
 
 bench: ensure-deps
 	@$(MAKE) --no-print-directory $(HUB_BIN) $(AGENT_BIN) $(BUILD)/tests/slowlink $(BENCH_BIN)
@@ -234,15 +243,15 @@ fuzz: ensure-deps
 	done
 
 # ---- static checks ----
-ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(AGENT_SRC) $(wildcard agent/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) $(BENCH_SRC) tools/embed.c
-ALL_H := $(wildcard sync-protocol/*.h ledger/*.h hub/*.h agent/*.h tests/*.h tests/tools/*.h)
+ALL_C := $(SYNC_SRC) $(LEDGER_SRC) $(WEB_SRC) $(HUB_SRC) $(wildcard hub/main.c) $(AGENT_SRC) $(wildcard agent/main.c) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(INTEG_SRC) tests/sim/sim.c tests/crash/crash.c $(FUZZ_SRC) $(BENCH_SRC) tools/embed.c
+ALL_H := $(wildcard sync-protocol/*.h ledger/*.h web/*.h hub/*.h agent/*.h tests/*.h tests/tools/*.h)
 
 analyze: all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	    --inline-suppr --suppress=missingIncludeSystem -Isync-protocol -Iledger \
-	    $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(AGENT_SRC)
+	    --inline-suppr --suppress=missingIncludeSystem -Isync-protocol -Iledger -Iweb \
+	    $(SYNC_SRC) $(LEDGER_SRC) $(WEB_SRC) $(HUB_SRC) $(AGENT_SRC)
 	@# One file at a time: clang-tidy 14 carries analyzer state across files.
-	@for f in $(SYNC_SRC) $(LEDGER_SRC) $(HUB_SRC) $(AGENT_SRC); do \
+	@for f in $(SYNC_SRC) $(LEDGER_SRC) $(WEB_SRC) $(HUB_SRC) $(AGENT_SRC); do \
 	    clang-tidy --quiet $$f -- $(CPPFLAGS) $(shell pkg-config --cflags $(PKGS)) || exit 1; \
 	done
 

@@ -9,12 +9,15 @@
  * cookie (401; the first visit with the token sets it), route (404),
  * method (405), then for a change the CSRF token (403) and a JSON body
  * (415). The endpoints are in ui_api.c; the files through which the
- * launcher finds the server, in ui_launch.c.
+ * launcher finds the server, in ui_launch.c. What it reads from a request
+ * as the township's pages do (the cookie, JSON bodies, text for the log)
+ * is web/webutil.h's.
  */
 #include "ui_int.h"
 
 #include "hlc.h"
 #include "sync_client.h"
+#include "webutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,12 +30,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define JSON_TYPE "application/json"
 #define HTML_TYPE "text/html; charset=utf-8"
 
 /* The pages load their scripts and styles from /assets/ and nothing from
@@ -107,18 +108,12 @@ void ui_json(struct ui_response *out, int status, cJSON *obj)
     out->body = text;
     out->len = text ? strlen(text) : 0;
     out->status = text ? status : 500;
-    out->content_type = JSON_TYPE;
+    out->content_type = WEBUTIL_JSON_TYPE;
 }
 
 void ui_error(struct ui_response *out, int status, const char *name, const char *message)
 {
-    cJSON *obj = cJSON_CreateObject();
-    if (obj && (!cJSON_AddStringToObject(obj, "error", name) ||
-                !cJSON_AddStringToObject(obj, "message", message))) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    ui_json(out, status, obj);
+    ui_json(out, status, webutil_error_json(name, message));
 }
 
 const char *ui_arg(const struct ui_call *c, const char *name)
@@ -128,10 +123,8 @@ const char *ui_arg(const struct ui_call *c, const char *name)
 
 cJSON *ui_read_json(const struct ui_call *c, struct ui_response *out)
 {
-    const struct ui_request *req = c->req;
-    cJSON *doc = cJSON_ParseWithLength(req->body ? (const char *)req->body : "", req->len);
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
+    cJSON *doc = webutil_parse_object(c->req->body, c->req->len);
+    if (!doc) {
         ui_error(out, 400, "bad_request", "expected a JSON object");
         return NULL;
     }
@@ -233,41 +226,15 @@ static int secret_equal(const char *given, const char *secret)
  * UI_TOKEN_HEX characters are kept: a longer value never matches). */
 static void cookie_value(const char *header, const char *name, char out[UI_TOKEN_HEX + 2])
 {
-    size_t name_len = strlen(name);
-    out[0] = '\0';
-    for (const char *p = header; p && *p;) {
-        p += strspn(p, " \t");
-        if (!strncmp(p, name, name_len) && p[name_len] == '=') {
-            const char *value = p + name_len + 1;
-            size_t len = strcspn(value, "; \t");
-            if (len > UI_TOKEN_HEX) {
-                len = UI_TOKEN_HEX + 1;
-            }
-            memcpy(out, value, len);
-            out[len] = '\0';
-            return;
-        }
-        p = strchr(p, ';');
-        p = p ? p + 1 : NULL;
+    size_t len;
+    const char *value = webutil_cookie(header, name, &len);
+    if (len > UI_TOKEN_HEX) {
+        len = UI_TOKEN_HEX + 1;
     }
-}
-
-static int is_json(const char *content_type)
-{
-    size_t len = sizeof JSON_TYPE - 1;
-    return content_type && !strncasecmp(content_type, JSON_TYPE, len) &&
-           (content_type[len] == '\0' || content_type[len] == ';' || content_type[len] == ' ');
-}
-
-/* Text from outside, fit for one log line: controls become '?'. */
-static void log_safe(char *out, size_t out_len, const char *text)
-{
-    size_t n = 0;
-    for (; text && text[n] && n + 1 < out_len; n++) {
-        unsigned char c = (unsigned char)text[n];
-        out[n] = c < ' ' || c == 0x7f ? '?' : (char)c;
+    if (value) {
+        memcpy(out, value, len);
     }
-    out[n] = '\0';
+    out[len] = '\0';
 }
 
 static const struct ui_asset *find_asset(const char *name)
@@ -439,7 +406,7 @@ static void answer(struct ui_site *site, struct MHD_Connection *c, const char *u
             ui_error(out, 403, "csrf", "the request lacks the page's X-CSRF-Token");
             return;
         }
-        if (!is_json(
+        if (!webutil_is_json(
                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
             ui_error(out, 415, "content_type", "send the request as application/json");
             return;
@@ -450,7 +417,7 @@ static void answer(struct ui_site *site, struct MHD_Connection *c, const char *u
     hlc_correct(replica_clock(site->local->replica),
                 local_get_int(site->local, "agent.clock_offset_ms", 0));
     struct ui_request req = {method, url, NULL, p->body, p->len, mhd_arg, c};
-    struct ui_call call = {site->local, site, &req};
+    struct ui_call call = {site->local, site, &req, e->variant};
     e->run(&call, out);
 }
 
@@ -479,7 +446,7 @@ static enum MHD_Result send_answer(struct ui_site *site, struct MHD_Connection *
     out.body = NULL; /* the response owns it now */
     int api = !strncmp(url, "/api/", 5);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            out.content_type ? out.content_type : JSON_TYPE);
+                            out.content_type ? out.content_type : WEBUTIL_JSON_TYPE);
     MHD_add_response_header(
         resp, "Cache-Control",
         api || out.status != 200 || strncmp(url, "/assets/", 8) != 0 ? "no-store" : "no-cache");
@@ -498,8 +465,8 @@ static enum MHD_Result send_answer(struct ui_site *site, struct MHD_Connection *
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)out.status, resp);
     MHD_destroy_response(resp);
     char m[16], path[160];
-    log_safe(m, sizeof m, method);
-    log_safe(path, sizeof path, url);
+    webutil_log_safe(m, sizeof m, method);
+    webutil_log_safe(path, sizeof path, url);
     fprintf(site->log, "hamlet ui: %s %s %d %.0f ms\n", m, path, out.status, ms_since(&p->started));
     fflush(site->log);
     return ok;

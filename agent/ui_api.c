@@ -15,11 +15,14 @@
 #include "casefile.h"
 #include "casework.h"
 #include "hlc.h"
+#include "ledger_io.h"
 #include "ledger_schema.h"
 #include "replica.h"
 #include "sync_client.h"
 #include "sync_error.h"
 #include "township_rules.h"
+#include "vocabulary.h"
+#include "webutil.h"
 #include "workflow.h"
 
 #include <sqlite3.h>
@@ -44,55 +47,17 @@ static const char *const manual_events[] = {"session", "visit", "inspection", "p
 
 /* ---- small tools ---- */
 
-/* A growing text, the target of the ledger's write callbacks. */
-struct text {
-    char *data;
-    size_t len, cap;
-};
-
-static int text_write(void *ctx, const char *data, size_t len)
-{
-    struct text *t = ctx;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + len + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            return SYNC_E_NOMEM;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, data, len);
-    t->len += len;
-    t->data[t->len] = '\0';
-    return 0;
-}
-
-/* The language of the words an answer carries: "en" when asked, else zh. */
-static const char *lang_of(const char *given)
-{
-    return given && !strcmp(given, "en") ? "en" : "zh";
-}
-
 /* A string member of a JSON body: NULL when absent, null or empty; *bad
  * (with the member's name in *which) when not a string or longer than max
  * bytes. */
 static const char *member_text(const cJSON *doc, const char *name, size_t max, const char **which)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
-    if (!item || cJSON_IsNull(item)) {
-        return NULL;
+    int bad = 0;
+    const char *text = webutil_member_text(doc, name, max, &bad);
+    if (bad && !*which) {
+        *which = name;
     }
-    if (!cJSON_IsString(item) || strlen(item->valuestring) > max) {
-        if (!*which) {
-            *which = name;
-        }
-        return NULL;
-    }
-    return item->valuestring[0] ? item->valuestring : NULL;
+    return text && text[0] ? text : NULL;
 }
 
 /* A whole-number member in [min, max]; dflt when absent or null. */
@@ -124,15 +89,6 @@ static void bad_member(struct ui_response *out, const char *which)
 
 /* The request's body, and the village it works on; NULL with the
  * refusal made. */
-static cJSON *read_change(const struct ui_call *c, struct ui_response *out)
-{
-    if (!c->local->village[0]) {
-        ui_error(out, 409, "no_village", "this laptop has no village yet: enrol it first");
-        return NULL;
-    }
-    return ui_read_json(c, out);
-}
-
 static int need_village(const struct ui_call *c, struct ui_response *out)
 {
     if (!c->local->village[0]) {
@@ -140,6 +96,11 @@ static int need_village(const struct ui_call *c, struct ui_response *out)
         return -1;
     }
     return 0;
+}
+
+static cJSON *read_change(const struct ui_call *c, struct ui_response *out)
+{
+    return need_village(c, out) == 0 ? ui_read_json(c, out) : NULL;
 }
 
 /* Adds the column's value to obj under its name: text, number or null. */
@@ -222,18 +183,9 @@ static void do_session(const struct ui_call *c, struct ui_response *out)
     ui_json(out, 200, obj);
 }
 
-/* {"name", "zh", "en"} added to list; 0 or -1. */
-static int add_word(cJSON *list, const char *name, const char *zh, const char *en)
-{
-    cJSON *w = cJSON_CreateObject();
-    if (!w || !cJSON_AddItemToArray(list, w) || !cJSON_AddStringToObject(w, "name", name) ||
-        !cJSON_AddStringToObject(w, "zh", zh ? zh : name) ||
-        !cJSON_AddStringToObject(w, "en", en ? en : name)) {
-        return -1;
-    }
-    return 0;
-}
-
+/* The ledger's words (vocabulary.h), and the village pages' own: which
+ * channels fit each kind, the events recorded by hand, the referrals and
+ * the parties' roles. */
 static void do_vocabulary(const struct ui_call *c, struct ui_response *out)
 {
     struct rules_config config;
@@ -241,26 +193,14 @@ static void do_vocabulary(const struct ui_call *c, struct ui_response *out)
         township_rules_load(c->local->replica, c->local->village, &config) != 0) {
         rules_config_default(&config);
     }
-    cJSON *obj = cJSON_CreateObject();
-    cJSON *kinds = cJSON_AddArrayToObject(obj, "kinds");
-    cJSON *channels = cJSON_AddArrayToObject(obj, "channels");
-    cJSON *fits = cJSON_AddObjectToObject(obj, "kind_channels");
-    cJSON *statuses = cJSON_AddArrayToObject(obj, "statuses");
-    cJSON *levels = cJSON_AddArrayToObject(obj, "levels");
-    cJSON *categories = cJSON_AddArrayToObject(obj, "categories");
-    cJSON *opinions = cJSON_AddArrayToObject(obj, "opinions");
-    cJSON *events = cJSON_AddArrayToObject(obj, "event_kinds");
-    cJSON *manual = cJSON_AddArrayToObject(obj, "manual_events");
-    cJSON *referrals = cJSON_AddArrayToObject(obj, "referrals");
-    cJSON *role_list = cJSON_AddArrayToObject(obj, "roles");
-    cJSON *aliases = cJSON_AddObjectToObject(obj, "status_aliases");
-    int failed = !obj || !kinds || !channels || !fits || !statuses || !levels || !categories ||
-                 !opinions || !events || !manual || !referrals || !role_list || !aliases ||
-                 !cJSON_AddStringToObject(aliases, "closed", "concluded");
+    cJSON *obj = vocabulary_json(&config);
+    cJSON *fits = obj ? cJSON_AddObjectToObject(obj, "kind_channels") : NULL;
+    cJSON *manual = obj ? cJSON_AddArrayToObject(obj, "manual_events") : NULL;
+    cJSON *referrals = obj ? cJSON_AddArrayToObject(obj, "referrals") : NULL;
+    cJSON *role_list = obj ? cJSON_AddArrayToObject(obj, "roles") : NULL;
+    int failed = !fits || !manual || !referrals || !role_list;
     for (int k = 1; !failed && k < RULES_KIND_COUNT; k++) {
-        failed = add_word(kinds, rules_kind_name(k), rules_kind_label(k, "zh"),
-                          rules_kind_label(k, "en"));
-        cJSON *ok = failed ? NULL : cJSON_AddArrayToObject(fits, rules_kind_name(k));
+        cJSON *ok = cJSON_AddArrayToObject(fits, rules_kind_name(k));
         failed = !ok;
         for (int ch = 1; !failed && ch < RULES_CHANNEL_COUNT; ch++) {
             if (rules_channel_fits_kind(k, ch)) {
@@ -269,42 +209,16 @@ static void do_vocabulary(const struct ui_call *c, struct ui_response *out)
             }
         }
     }
-    for (int k = 1; !failed && k < RULES_CHANNEL_COUNT; k++) {
-        failed = add_word(channels, rules_channel_name(k), rules_channel_label(k, "zh"),
-                          rules_channel_label(k, "en"));
-    }
-    for (int k = 1; !failed && k < RULES_STATUS_COUNT; k++) {
-        failed = add_word(statuses, rules_status_name(k), rules_status_label(k, "zh"),
-                          rules_status_label(k, "en"));
-    }
-    for (int k = RULES_LEVEL_MIN; !failed && k <= RULES_LEVEL_MAX; k++) {
-        char name[12];
-        snprintf(name, sizeof name, "%d", k);
-        failed = add_word(levels, name, rules_level_label(k, "zh"), rules_level_label(k, "en"));
-    }
-    for (size_t k = 0; !failed && k < config.ncategories; k++) {
-        failed = add_word(categories, config.categories[k].name, config.categories[k].zh,
-                          config.categories[k].en);
-    }
-    for (int k = 1; !failed && k < RULES_OPINION_COUNT; k++) {
-        failed = add_word(opinions, rules_opinion_name(k), rules_opinion_label(k, "zh"),
-                          rules_opinion_label(k, "en"));
-    }
-    for (size_t k = 0; !failed && k < rules_event_kind_count(); k++) {
-        const char *name = rules_event_kind_name(k);
-        failed = add_word(events, name, rules_event_kind_label(name, "zh"),
-                          rules_event_kind_label(name, "en"));
-    }
     for (size_t k = 0; !failed && k < sizeof manual_events / sizeof manual_events[0]; k++) {
         cJSON *name = cJSON_CreateString(manual_events[k]);
         failed = !name || !cJSON_AddItemToArray(manual, name);
     }
     for (int k = 1; !failed && k < RULES_REFERRAL_COUNT; k++) {
-        failed = add_word(referrals, rules_referral_name(k), rules_referral_label(k, "zh"),
-                          rules_referral_label(k, "en"));
+        failed = vocabulary_add_word(referrals, rules_referral_name(k),
+                                     rules_referral_label(k, "zh"), rules_referral_label(k, "en"));
     }
     for (size_t k = 0; !failed && k < sizeof roles / sizeof roles[0]; k++) {
-        failed = add_word(role_list, roles[k][0], roles[k][1], roles[k][2]);
+        failed = vocabulary_add_word(role_list, roles[k][0], roles[k][1], roles[k][2]);
     }
     if (failed) {
         cJSON_Delete(obj);
@@ -319,12 +233,13 @@ static void do_vocabulary(const struct ui_call *c, struct ui_response *out)
 static cJSON *list_json(const struct casefile *cf, enum casefile_list which, const char *village,
                         int days, const char *lang)
 {
-    struct text t = {0};
+    struct ledger_io_buffer t = {0};
     cJSON *list = NULL;
-    if (casefile_write_list(cf, which, village, days, 1, lang, text_write, &t) == 0 && t.data) {
+    if (casefile_write_list(cf, which, village, days, 1, lang, ledger_io_buffer_write, &t) == 0 &&
+        t.data) {
         list = cJSON_Parse(t.data);
     }
-    free(t.data);
+    ledger_io_buffer_free(&t);
     return list;
 }
 
@@ -363,7 +278,7 @@ static void do_today(const struct ui_call *c, struct ui_response *out)
     if (need_village(c, out) != 0) {
         return;
     }
-    const char *lang = lang_of(ui_arg(c, "lang"));
+    const char *lang = webutil_lang(ui_arg(c, "lang"));
     struct casefile *cf = NULL;
     int rc = load_casefile(c->local, &cf);
     if (rc != 0) {
@@ -970,7 +885,7 @@ static void do_case_new(const struct ui_call *c, struct ui_response *out)
         return;
     }
     const char *bad = NULL;
-    const char *lang = lang_of(member_text(doc, "lang", 8, &bad));
+    const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
     struct rules_config config;
     if (township_rules_load(c->local->replica, c->local->village, &config) != 0) {
         rules_config_default(&config);
@@ -1058,10 +973,12 @@ enum step {
     STEP_REVEAL,
 };
 
-/* One step of the work on a case, as `hamlet case STEP` takes it. The
- * answer is the case afterwards, or the rules' refusal (409). */
-static void run_step(const struct ui_call *c, struct ui_response *out, enum step step)
+/* One step of the work on a case, as `hamlet case STEP` takes it; which
+ * step is the endpoint's variant (the table at the end). The answer is the
+ * case afterwards, or the rules' refusal (409). */
+static void run_step(const struct ui_call *c, struct ui_response *out)
 {
+    enum step step = (enum step)c->variant;
     cJSON *doc = read_change(c, out);
     if (!doc) {
         return;
@@ -1072,7 +989,7 @@ static void run_step(const struct ui_call *c, struct ui_response *out, enum step
         return;
     }
     const char *bad = NULL;
-    const char *lang = lang_of(member_text(doc, "lang", 8, &bad));
+    const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
     const char *note = member_text(doc, "note", LEDGER_MAX_TEXT, &bad);
     struct rules_date date;
     struct workflow w;
@@ -1170,47 +1087,6 @@ static void run_step(const struct ui_call *c, struct ui_response *out, enum step
     cJSON_Delete(doc);
 }
 
-static void do_event(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_EVENT);
-}
-static void do_status(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_STATUS);
-}
-static void do_transfer(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_TRANSFER);
-}
-static void do_escalate(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_ESCALATE);
-}
-static void do_notice(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_NOTICE);
-}
-static void do_opinion(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_OPINION);
-}
-static void do_followup(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_FOLLOWUP);
-}
-static void do_extend(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_EXTEND);
-}
-static void do_answer(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_ANSWER);
-}
-static void do_reveal(const struct ui_call *c, struct ui_response *out)
-{
-    run_step(c, out, STEP_REVEAL);
-}
-
 /* ---- agreements ---- */
 
 static const char *const agreement_fields[] = {
@@ -1245,7 +1121,7 @@ static void do_agreement_save(const struct ui_call *c, struct ui_response *out)
         return;
     }
     const char *bad = NULL;
-    const char *lang = lang_of(member_text(doc, "lang", 8, &bad));
+    const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
     const char *id = member_text(doc, "agreement", UUID7_STRLEN, &bad);
     const char *names[8];
     struct sync_value values[8];
@@ -1321,7 +1197,7 @@ static void do_agreement_sign(const struct ui_call *c, struct ui_response *out)
         return;
     }
     const char *bad = NULL;
-    const char *lang = lang_of(member_text(doc, "lang", 8, &bad));
+    const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
     const char *id = member_text(doc, "agreement", UUID7_STRLEN, &bad);
     char case_id[UUID7_STRLEN + 1] = "";
     if (id) {
@@ -1361,15 +1237,16 @@ static void do_agreement_print(const struct ui_call *c, struct ui_response *out)
         ui_error(out, 404, "not_found", "no such agreement in this village");
         return;
     }
-    struct text t = {0};
-    int rc = casework_agreement_html(c->local, id, 0, lang_of(ui_arg(c, "lang")), text_write, &t);
+    struct ledger_io_buffer t = {0};
+    int rc = casework_agreement_html(c->local, id, 0, webutil_lang(ui_arg(c, "lang")),
+                                     ledger_io_buffer_write, &t);
     if (rc != 0) {
-        free(t.data);
+        ledger_io_buffer_free(&t);
         ui_error(out, 500, "ledger", sync_strerror(rc));
         return;
     }
     ui_body(out, 200, "text/html; charset=utf-8", t.data, t.len);
-    free(t.data);
+    ledger_io_buffer_free(&t);
     out->csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';"
                " form-action 'none'; frame-ancestors 'self'";
     out->frame_self = 1;
@@ -1516,28 +1393,28 @@ static void do_enroll(const struct ui_call *c, struct ui_response *out)
 }
 
 const struct ui_endpoint ui_api_endpoints[] = {
-    {"GET", "/api/session", do_session},
-    {"GET", "/api/vocabulary", do_vocabulary},
-    {"GET", "/api/today", do_today},
-    {"GET", "/api/cases", do_cases},
-    {"GET", "/api/case", do_case},
-    {"POST", "/api/case/new", do_case_new},
-    {"POST", "/api/case/reveal", do_reveal},
-    {"POST", "/api/case/event", do_event},
-    {"POST", "/api/case/status", do_status},
-    {"POST", "/api/case/transfer", do_transfer},
-    {"POST", "/api/case/escalate", do_escalate},
-    {"POST", "/api/case/notice", do_notice},
-    {"POST", "/api/case/opinion", do_opinion},
-    {"POST", "/api/case/followup", do_followup},
-    {"POST", "/api/case/extend", do_extend},
-    {"POST", "/api/case/answer", do_answer},
-    {"POST", "/api/agreement/save", do_agreement_save},
-    {"POST", "/api/agreement/sign", do_agreement_sign},
-    {"GET", "/print/agreement", do_agreement_print},
-    {"GET", "/api/contacts", do_contacts},
-    {"GET", "/api/sync", do_sync_state},
-    {"POST", "/api/sync", do_sync},
-    {"POST", "/api/enroll", do_enroll},
+    {"GET", "/api/session", do_session, 0},
+    {"GET", "/api/vocabulary", do_vocabulary, 0},
+    {"GET", "/api/today", do_today, 0},
+    {"GET", "/api/cases", do_cases, 0},
+    {"GET", "/api/case", do_case, 0},
+    {"POST", "/api/case/new", do_case_new, 0},
+    {"POST", "/api/case/reveal", run_step, STEP_REVEAL},
+    {"POST", "/api/case/event", run_step, STEP_EVENT},
+    {"POST", "/api/case/status", run_step, STEP_STATUS},
+    {"POST", "/api/case/transfer", run_step, STEP_TRANSFER},
+    {"POST", "/api/case/escalate", run_step, STEP_ESCALATE},
+    {"POST", "/api/case/notice", run_step, STEP_NOTICE},
+    {"POST", "/api/case/opinion", run_step, STEP_OPINION},
+    {"POST", "/api/case/followup", run_step, STEP_FOLLOWUP},
+    {"POST", "/api/case/extend", run_step, STEP_EXTEND},
+    {"POST", "/api/case/answer", run_step, STEP_ANSWER},
+    {"POST", "/api/agreement/save", do_agreement_save, 0},
+    {"POST", "/api/agreement/sign", do_agreement_sign, 0},
+    {"GET", "/print/agreement", do_agreement_print, 0},
+    {"GET", "/api/contacts", do_contacts, 0},
+    {"GET", "/api/sync", do_sync_state, 0},
+    {"POST", "/api/sync", do_sync, 0},
+    {"POST", "/api/enroll", do_enroll, 0},
 };
 const size_t ui_api_endpoints_count = sizeof ui_api_endpoints / sizeof ui_api_endpoints[0];

@@ -46,11 +46,16 @@ struct ui_call {
     struct local *local;
     struct ui_site *site;
     const struct ui_request *req;
+    int variant; /* the endpoint's variant */
 };
 
+/* An endpoint: run answers method on path. variant, passed on in the
+ * call, lets one run serve several paths (the steps of the work on a
+ * case); 0 where it serves one. */
 struct ui_endpoint {
     const char *method, *path;
     void (*run)(const struct ui_call *c, struct ui_response *out);
+    int variant;
 };
 
 /* The pages' endpoints (ui_api.c). A POST is a change: it needs the CSRF

@@ -697,7 +697,7 @@ static int trigrams_query(struct store *s, const char *sql, const char *pattern,
             rc = 1;
             goto fail;
         }
-        if (!term || len > 3 * 4) {
+        if (!term || len > (size_t)3 * 4) {
             continue; /* not three characters of text: cannot happen */
         }
         if (used) {
@@ -1295,25 +1295,23 @@ static int read_case(struct store *s, struct case_doc *cd)
     return failed ? HUB_E_NOMEM : 0;
 }
 
-static int read_parties(struct store *s, struct case_doc *cd)
+/* Adds one row of a list of the case to obj; sets *failed when memory
+ * runs out. */
+typedef void (*row_fn)(const struct case_doc *cd, sqlite3_stmt *st, cJSON *obj, int *failed);
+
+/* The rows sql (?1: the case's id) selects, each made an object by add_row,
+ * as the array name of the case's document. */
+static int read_rows(struct store *s, struct case_doc *cd, const char *name, const char *sql,
+                     row_fn add_row)
 {
     sqlite3_stmt *st = NULL;
-    cJSON *list = cJSON_AddArrayToObject(cd->doc, "parties");
-    int rc = list ? store_prepare(s,
-                                  "SELECT p.id, p.role, p.position, p.contact_id, k.name, k.phone,"
-                                  " k.id_no, k.address FROM case_parties p"
-                                  " LEFT JOIN contacts k ON k.id = p.contact_id"
-                                  " WHERE p.case_id = ?1 AND p.deleted = 0"
-                                  " ORDER BY p.position, p.id",
-                                  &st)
-                  : HUB_E_NOMEM;
+    cJSON *list = cJSON_AddArrayToObject(cd->doc, name);
+    int rc = list ? store_prepare(s, sql, &st) : HUB_E_NOMEM;
     if (rc == 0) {
         sqlite3_bind_text(st, 1, cd->id, -1, SQLITE_STATIC);
     }
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        static const char *const names[] = {"id",   "role",  "position", "contact_id",
-                                            "name", "phone", "id_no",    "address"};
         cJSON *obj = cJSON_CreateObject();
         int failed = !obj || !cJSON_AddItemToArray(list, obj);
         if (failed) {
@@ -1321,16 +1319,7 @@ static int read_parties(struct store *s, struct case_doc *cd)
             rc = HUB_E_NOMEM;
             break;
         }
-        for (int i = 0; i < 8; i++) {
-            const char *value = col_text(st, i);
-            if ((i == 5 || i == 6) && value && !cd->reveal) {
-                char masked[LEDGER_MAX_TEXT + 1];
-                mask_number(names[i], value, masked, sizeof masked);
-                add_text(obj, names[i], masked, &failed);
-            } else {
-                add_column(obj, names[i], st, i, &failed);
-            }
-        }
+        add_row(cd, st, obj, &failed);
         rc = failed ? HUB_E_NOMEM : 0;
     }
     if (rc == 0 && step != SQLITE_DONE) {
@@ -1340,35 +1329,27 @@ static int read_parties(struct store *s, struct case_doc *cd)
     return rc;
 }
 
-static int read_events(struct store *s, struct case_doc *cd)
+/* A party, its numbers masked unless the case is revealed. */
+static void add_party(const struct case_doc *cd, sqlite3_stmt *st, cJSON *obj, int *failed)
 {
-    sqlite3_stmt *st = NULL;
-    cJSON *list = cJSON_AddArrayToObject(cd->doc, "events");
-    int rc = list ? store_prepare(s,
-                                  "SELECT id, date, kind, note, detail, recorded_at FROM events"
-                                  " WHERE case_id = ?1 ORDER BY date, recorded_at, rowid",
-                                  &st)
-                  : HUB_E_NOMEM;
-    if (rc == 0) {
-        sqlite3_bind_text(st, 1, cd->id, -1, SQLITE_STATIC);
-    }
-    int step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *obj = cJSON_CreateObject();
-        int failed = !obj || !cJSON_AddItemToArray(list, obj);
-        if (failed) {
-            cJSON_Delete(obj);
-            rc = HUB_E_NOMEM;
-            break;
+    static const char *const names[] = {"id",   "role",  "position", "contact_id",
+                                        "name", "phone", "id_no",    "address"};
+    for (int i = 0; i < 8; i++) {
+        const char *value = col_text(st, i);
+        if ((i == 5 || i == 6) && value && !cd->reveal) {
+            char masked[LEDGER_MAX_TEXT + 1];
+            mask_number(names[i], value, masked, sizeof masked);
+            add_text(obj, names[i], masked, failed);
+        } else {
+            add_column(obj, names[i], st, i, failed);
         }
-        add_all_columns(obj, st, &failed);
-        rc = failed ? HUB_E_NOMEM : 0;
     }
-    if (rc == 0 && step != SQLITE_DONE) {
-        rc = HUB_E_DB;
-    }
-    sqlite3_finalize(st);
-    return rc;
+}
+
+static void add_event(const struct case_doc *cd, sqlite3_stmt *st, cJSON *obj, int *failed)
+{
+    (void)cd;
+    add_all_columns(obj, st, failed);
 }
 
 /* The column that holds each agreement item (rules_agreement_item order). */
@@ -1391,65 +1372,67 @@ static int named_int(sqlite3_stmt *st, const char *name)
     return i < 0 ? 0 : sqlite3_column_int(st, i);
 }
 
+/* An agreement, with what it misses and whether it is locked. */
+static void add_agreement(const struct case_doc *cd, sqlite3_stmt *st, cJSON *obj, int *failed)
+{
+    (void)cd;
+    add_all_columns(obj, st, failed);
+    struct rules_agreement a = {
+        .parties_details = named_text(st, "parties_details"),
+        .facts_and_liability = named_text(st, "facts_and_liability"),
+        .rights_obligations = named_text(st, "rights_obligations"),
+        .performance_method = named_text(st, "performance_method"),
+        .performance_place = named_text(st, "performance_place"),
+        .performance_deadline = named_text(st, "performance_deadline"),
+        .parties_signed = named_int(st, "parties_signed"),
+        .mediator_signed = named_int(st, "mediator_signed"),
+        .sealed = named_int(st, "sealed"),
+        .signed_at = named_text(st, "signed_at"),
+    };
+    enum rules_agreement_item missing[RULES_AGR_COUNT];
+    size_t nmissing = rules_agreement_missing(&a, missing);
+    add_bool(obj, "complete", nmissing == 0, failed);
+    cJSON *names = cJSON_AddArrayToObject(obj, "missing");
+    cJSON *zh = cJSON_AddArrayToObject(obj, "missing_zh");
+    cJSON *en = cJSON_AddArrayToObject(obj, "missing_en");
+    *failed |= !names || !zh || !en;
+    for (size_t i = 0; !*failed && i < nmissing; i++) {
+        const char *column = missing[i] > RULES_AGR_NONE && missing[i] < RULES_AGR_COUNT
+                                 ? agreement_item_columns[missing[i]]
+                                 : NULL;
+        const char *label_zh = rules_agreement_item_label(missing[i], "zh");
+        const char *label_en = rules_agreement_item_label(missing[i], "en");
+        *failed |= !cJSON_AddItemToArray(names, cJSON_CreateString(column ? column : "?"));
+        *failed |= !cJSON_AddItemToArray(zh, cJSON_CreateString(label_zh ? label_zh : "?"));
+        *failed |= !cJSON_AddItemToArray(en, cJSON_CreateString(label_en ? label_en : "?"));
+    }
+    add_bool(obj, "locked", !rules_agreement_edit_allowed(&a), failed);
+}
+
+static int read_parties(struct store *s, struct case_doc *cd)
+{
+    return read_rows(s, cd, "parties",
+                     "SELECT p.id, p.role, p.position, p.contact_id, k.name, k.phone,"
+                     " k.id_no, k.address FROM case_parties p"
+                     " LEFT JOIN contacts k ON k.id = p.contact_id"
+                     " WHERE p.case_id = ?1 AND p.deleted = 0"
+                     " ORDER BY p.position, p.id",
+                     add_party);
+}
+
+static int read_events(struct store *s, struct case_doc *cd)
+{
+    return read_rows(s, cd, "events",
+                     "SELECT id, date, kind, note, detail, recorded_at FROM events"
+                     " WHERE case_id = ?1 ORDER BY date, recorded_at, rowid",
+                     add_event);
+}
+
 static int read_agreements(struct store *s, struct case_doc *cd)
 {
-    sqlite3_stmt *st = NULL;
-    cJSON *list = cJSON_AddArrayToObject(cd->doc, "agreements");
-    int rc = list ? store_prepare(s,
-                                  "SELECT * FROM agreements WHERE case_id = ?1 AND deleted = 0"
-                                  " ORDER BY id",
-                                  &st)
-                  : HUB_E_NOMEM;
-    if (rc == 0) {
-        sqlite3_bind_text(st, 1, cd->id, -1, SQLITE_STATIC);
-    }
-    int step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *obj = cJSON_CreateObject();
-        int failed = !obj || !cJSON_AddItemToArray(list, obj);
-        if (failed) {
-            cJSON_Delete(obj);
-            rc = HUB_E_NOMEM;
-            break;
-        }
-        add_all_columns(obj, st, &failed);
-        struct rules_agreement a = {
-            .parties_details = named_text(st, "parties_details"),
-            .facts_and_liability = named_text(st, "facts_and_liability"),
-            .rights_obligations = named_text(st, "rights_obligations"),
-            .performance_method = named_text(st, "performance_method"),
-            .performance_place = named_text(st, "performance_place"),
-            .performance_deadline = named_text(st, "performance_deadline"),
-            .parties_signed = named_int(st, "parties_signed"),
-            .mediator_signed = named_int(st, "mediator_signed"),
-            .sealed = named_int(st, "sealed"),
-            .signed_at = named_text(st, "signed_at"),
-        };
-        enum rules_agreement_item missing[RULES_AGR_COUNT];
-        size_t nmissing = rules_agreement_missing(&a, missing);
-        add_bool(obj, "complete", nmissing == 0, &failed);
-        cJSON *names = cJSON_AddArrayToObject(obj, "missing");
-        cJSON *zh = cJSON_AddArrayToObject(obj, "missing_zh");
-        cJSON *en = cJSON_AddArrayToObject(obj, "missing_en");
-        failed |= !names || !zh || !en;
-        for (size_t i = 0; !failed && i < nmissing; i++) {
-            const char *column = missing[i] > RULES_AGR_NONE && missing[i] < RULES_AGR_COUNT
-                                     ? agreement_item_columns[missing[i]]
-                                     : NULL;
-            const char *label_zh = rules_agreement_item_label(missing[i], "zh");
-            const char *label_en = rules_agreement_item_label(missing[i], "en");
-            failed |= !cJSON_AddItemToArray(names, cJSON_CreateString(column ? column : "?"));
-            failed |= !cJSON_AddItemToArray(zh, cJSON_CreateString(label_zh ? label_zh : "?"));
-            failed |= !cJSON_AddItemToArray(en, cJSON_CreateString(label_en ? label_en : "?"));
-        }
-        add_bool(obj, "locked", !rules_agreement_edit_allowed(&a), &failed);
-        rc = failed ? HUB_E_NOMEM : 0;
-    }
-    if (rc == 0 && step != SQLITE_DONE) {
-        rc = HUB_E_DB;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return read_rows(s, cd, "agreements",
+                     "SELECT * FROM agreements WHERE case_id = ?1 AND deleted = 0 ORDER BY id",
+                     add_agreement);
 }
 
 static int read_conflict_ids(struct store *s, struct case_doc *cd)

@@ -5,13 +5,15 @@
  * pages' own are in web_review.c). The
  * checks come in one order for every endpoint: size, route, method, the
  * session (401), the CSRF token of a request that changes something (403),
- * then the endpoint itself.
+ * then the endpoint itself. What it reads from a request as the village's
+ * pages do (the cookie, JSON bodies, text for the log) is web/webutil.h's.
  */
 #include "web_int.h"
 
 #include "auth.h"
 #include "delta.h"
 #include "hub_error.h"
+#include "webutil.h"
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define JSON_TYPE "application/json"
 
 /* The policy forbids inline script and style: the pages load their
  * scripts and styles from /assets/, and nothing from elsewhere. */
@@ -89,17 +89,22 @@ void web_json(struct web_response *out, int status, cJSON *obj)
     out->body = (uint8_t *)text;
     out->len = text ? strlen(text) : 0;
     out->status = text ? status : 500;
-    web_header(out, "Content-Type", "%s", JSON_TYPE);
+    web_header(out, "Content-Type", "%s", WEBUTIL_JSON_TYPE);
 }
 
 void web_error(struct web_response *out, int status, const char *name, const char *message)
 {
+    web_json(out, status, webutil_error_json(name, message));
+}
+
+void web_ok(struct web_response *out)
+{
     cJSON *obj = cJSON_CreateObject();
-    if (obj) {
-        cJSON_AddStringToObject(obj, "error", name);
-        cJSON_AddStringToObject(obj, "message", message);
+    if (obj && !cJSON_AddTrueToObject(obj, "ok")) {
+        cJSON_Delete(obj);
+        obj = NULL;
     }
-    web_json(out, status, obj);
+    web_json(out, 200, obj);
 }
 
 static void security_headers(struct web_response *out, int api)
@@ -118,44 +123,20 @@ static void security_headers(struct web_response *out, int api)
  * "" when there is none of the right form. */
 static void session_cookie(const char *header, char out[AUTH_TOKEN_LEN])
 {
-    static const char name[] = WEB_COOKIE "=";
+    size_t len;
     out[0] = '\0';
-    for (const char *p = header; p && *p;) {
-        p += strspn(p, " \t");
-        if (!strncmp(p, name, sizeof name - 1)) {
-            const char *value = p + sizeof name - 1;
-            size_t len = strcspn(value, "; \t");
-            if (len == AUTH_TOKEN_LEN - 1) {
-                memcpy(out, value, len);
-                out[len] = '\0';
-                if (auth_token_valid(out)) {
-                    return;
-                }
+    for (const char *value = webutil_cookie(header, WEB_COOKIE, &len); value;) {
+        if (len == AUTH_TOKEN_LEN - 1) {
+            memcpy(out, value, len);
+            out[len] = '\0';
+            if (auth_token_valid(out)) {
+                return;
             }
             out[0] = '\0';
         }
-        p = strchr(p, ';');
-        p = p ? p + 1 : NULL;
+        const char *next = strchr(value, ';'); /* a later cookie of the name may be good */
+        value = next ? webutil_cookie(next + 1, WEB_COOKIE, &len) : NULL;
     }
-}
-
-/* 1 if a Content-Type header says JSON ("application/json; charset=utf-8"). */
-static int is_json(const char *content_type)
-{
-    size_t len = sizeof JSON_TYPE - 1;
-    return content_type && !strncasecmp(content_type, JSON_TYPE, len) &&
-           (content_type[len] == '\0' || content_type[len] == ';' || content_type[len] == ' ');
-}
-
-/* Text from outside, fit for one log line: controls become '?'. */
-static void log_safe(char *out, size_t out_len, const char *text)
-{
-    size_t n = 0;
-    for (; text && text[n] && n + 1 < out_len; n++) {
-        unsigned char c = (unsigned char)text[n];
-        out[n] = c < ' ' || c == 0x7f ? '?' : (char)c;
-    }
-    out[n] = '\0';
 }
 
 /* ---- the endpoints ---- */
@@ -175,12 +156,11 @@ static void session_json(struct web_response *out, const struct store_user *user
 static void do_login(const struct web_call *c, struct web_response *out)
 {
     const struct web_request *req = c->req;
-    if (!is_json(req->content_type)) {
+    if (!webutil_is_json(req->content_type)) {
         web_error(out, 415, "content_type", "send the sign-in as application/json");
         return;
     }
-    cJSON *doc = cJSON_ParseWithLength((const char *)(req->body ? req->body : (const uint8_t *)""),
-                                       req->len);
+    cJSON *doc = webutil_parse_object(req->body, req->len);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(doc, "name");
     cJSON *password = cJSON_GetObjectItemCaseSensitive(doc, "password");
     if (!cJSON_IsString(name) || !cJSON_IsString(password)) {
@@ -188,7 +168,8 @@ static void do_login(const struct web_call *c, struct web_response *out)
         cJSON_Delete(doc);
         return;
     }
-    log_safe(c->who, c->who_len, auth_name_valid(name->valuestring) ? name->valuestring : "?");
+    webutil_log_safe(c->who, c->who_len,
+                     auth_name_valid(name->valuestring) ? name->valuestring : "?");
     struct store_user user;
     unsigned retry_after = 0;
     int rc = store_login(c->site->store, name->valuestring, password->valuestring, req->remote,
@@ -236,12 +217,7 @@ static void do_logout(const struct web_call *c, struct web_response *out)
     store_auth_log(c->site->store, c->user->name, "logout", "signed out", c->req->remote);
     web_header(out, "Set-Cookie",
                WEB_COOKIE "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
-    cJSON *obj = cJSON_CreateObject();
-    if (obj && !cJSON_AddTrueToObject(obj, "ok")) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    web_json(out, 200, obj);
+    web_ok(out);
 }
 
 static void do_me(const struct web_call *c, struct web_response *out)
@@ -327,7 +303,7 @@ static void handle_api(const struct web_site *site, const struct web_request *re
         web_error(out, 500, "store", hub_strerror(rc));
         goto done;
     }
-    log_safe(who, who_len, user.name);
+    webutil_log_safe(who, who_len, user.name);
     if (e->need != WEB_SESSION && !auth_equal(req->csrf, csrf)) {
         web_error(out, 403, "csrf", "the request lacks this session's X-CSRF-Token");
         goto done;
@@ -355,14 +331,12 @@ const char *web_arg(const struct web_call *c, const char *name)
 cJSON *web_read_json(const struct web_call *c, struct web_response *out)
 {
     const struct web_request *req = c->req;
-    if (!is_json(req->content_type)) {
+    if (!webutil_is_json(req->content_type)) {
         web_error(out, 415, "content_type", "send the request as application/json");
         return NULL;
     }
-    cJSON *doc = cJSON_ParseWithLength((const char *)(req->body ? req->body : (const uint8_t *)""),
-                                       req->len);
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
+    cJSON *doc = webutil_parse_object(req->body, req->len);
+    if (!doc) {
         web_error(out, 400, "bad_request", "expected a JSON object");
         return NULL;
     }
@@ -438,9 +412,9 @@ void web_handle(const struct web_site *site, const struct web_request *request,
     } else {
         handle_page(&req, out);
     }
-    log_safe(method, sizeof method, req.method);
-    log_safe(path, sizeof path, req.path);
-    log_safe(remote, sizeof remote, req.remote ? req.remote : "-");
+    webutil_log_safe(method, sizeof method, req.method);
+    webutil_log_safe(path, sizeof path, req.path);
+    webutil_log_safe(remote, sizeof remote, req.remote ? req.remote : "-");
     snprintf(out->log, sizeof out->log, "web %s %s status=%d user=%s remote=%s", method, path,
              out->status, who, remote);
 }

@@ -54,8 +54,11 @@ void web_body(struct web_response *out, int status, const char *content_type, co
 void web_json(struct web_response *out, int status, cJSON *obj);
 
 /* web_error(out, status, name, message): {"error": name, "message":
- * message}, the form of every refusal. */
+ * message}, the form of every refusal (webutil_error_json()). */
 void web_error(struct web_response *out, int status, const char *name, const char *message);
+
+/* web_ok(out): {"ok": true}, 200. */
+void web_ok(struct web_response *out);
 
 /* web_arg(c, name): the query argument, or NULL. */
 const char *web_arg(const struct web_call *c, const char *name);

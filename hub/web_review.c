@@ -10,11 +10,14 @@
 #include "cert.h"
 #include "devices.h"
 #include "hub_error.h"
+#include "ledger_io.h"
 #include "qr.h"
 #include "review.h"
 #include "sync_error.h"
 #include "view.h"
+#include "vocabulary.h"
 #include "web_int.h"
+#include "webutil.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -24,7 +27,7 @@
 
 /* Bytes of a note or comment of a decision: 1,000 characters of any
  * script (the workflow counts the characters of a correction). */
-#define WEB_MAX_NOTE (4 * WORKFLOW_CORRECTION_MAX)
+#define WEB_MAX_NOTE ((size_t)4 * WORKFLOW_CORRECTION_MAX)
 
 /* ---- reading the request ---- */
 
@@ -69,26 +72,10 @@ static const char *arg_text(const struct web_call *c, const char *name)
     return v && v[0] ? v : NULL;
 }
 
-/* A string member of a JSON body, NULL if absent; *bad when present and
- * not a string, or longer than max bytes. */
-static const char *member_text(const cJSON *doc, const char *name, size_t max, int *bad)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
-    if (!item || cJSON_IsNull(item)) {
-        return NULL;
-    }
-    if (!cJSON_IsString(item) || strlen(item->valuestring) > max) {
-        *bad = 1;
-        return NULL;
-    }
-    return item->valuestring;
-}
-
 /* The language of the answer's words: ?lang=en, else Chinese. */
 static const char *arg_lang(const struct web_call *c)
 {
-    const char *v = web_arg(c, "lang");
-    return v && !strcmp(v, "en") ? "en" : "zh";
+    return webutil_lang(web_arg(c, "lang"));
 }
 
 /* The rules in force (the defaults when the site has none). */
@@ -108,33 +95,6 @@ static const struct rules_config *site_rules(const struct web_call *c)
 
 /* ---- answering ---- */
 
-/* A growing buffer that the ledger's writers (ledger_io_write_fn) fill. */
-struct buf {
-    char *data;
-    size_t len, cap;
-};
-
-static int buf_write(void *ctx, const char *data, size_t len)
-{
-    struct buf *b = ctx;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + len + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            return HUB_E_NOMEM;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 /* An error of the store or the engine, as a 500 (or 404 for not found). */
 static void store_failed(struct web_response *out, int rc)
 {
@@ -143,17 +103,6 @@ static void store_failed(struct web_response *out, int rc)
         return;
     }
     web_error(out, 500, "store", rc < -1000 ? sync_strerror(rc) : hub_strerror(rc));
-}
-
-/* {"ok": true} */
-static void answer_ok(struct web_response *out)
-{
-    cJSON *obj = cJSON_CreateObject();
-    if (obj && !cJSON_AddTrueToObject(obj, "ok")) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    web_json(out, 200, obj);
 }
 
 /* ---- the ledger and a case ---- */
@@ -238,7 +187,7 @@ static void do_reveal(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *id = member_text(doc, "id", 64, &bad);
+    const char *id = webutil_member_text(doc, "id", 64, &bad);
     if (bad || !id) {
         web_error(out, 400, "bad_request", "expected {\"id\": CASE}");
         cJSON_Delete(doc);
@@ -271,8 +220,8 @@ static int action_begin(const struct web_call *c, struct web_response *out, stru
         return -1;
     }
     int bad = 0;
-    a->id = member_text(a->doc, "id", 64, &bad);
-    a->note = member_text(a->doc, "note", WEB_MAX_NOTE, &bad);
+    a->id = webutil_member_text(a->doc, "id", 64, &bad);
+    a->note = webutil_member_text(a->doc, "note", WEB_MAX_NOTE, &bad);
     if (bad || !a->id || !a->id[0]) {
         web_error(out, 400, "bad_request",
                   "expected {\"id\": CASE, ...} with a note of at most 1000 characters");
@@ -309,7 +258,7 @@ static void do_deadline(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *text = member_text(a.doc, "date", RULES_DATE_LEN, &bad);
+    const char *text = webutil_member_text(a.doc, "date", RULES_DATE_LEN, &bad);
     struct rules_date date = RULES_DATE_NONE;
     if (bad || (text && rules_date_parse(text, &date) != 0)) {
         web_error(out, 400, "bad_request", "date: YYYY-MM-DD, or null to lift the deadline");
@@ -348,7 +297,7 @@ static void do_correction(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *comment = member_text(a.doc, "comment", WEB_MAX_NOTE, &bad);
+    const char *comment = webutil_member_text(a.doc, "comment", WEB_MAX_NOTE, &bad);
     if (bad || (comment && !comment[0])) {
         web_error(out, 400, "bad_request",
                   "comment: what needs correcting (at most 1000 characters), or null to clear");
@@ -368,8 +317,10 @@ static void do_mediator(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *name = member_text(a.doc, "name", 4 * WORKFLOW_MEDIATOR_NAME_MAX, &bad);
-    const char *mediator_id = member_text(a.doc, "mediator_id", WORKFLOW_MEDIATOR_ID_MAX, &bad);
+    const char *name =
+        webutil_member_text(a.doc, "name", (size_t)4 * WORKFLOW_MEDIATOR_NAME_MAX, &bad);
+    const char *mediator_id =
+        webutil_member_text(a.doc, "mediator_id", WORKFLOW_MEDIATOR_ID_MAX, &bad);
     if (bad || !name || !name[0]) {
         web_error(out, 400, "bad_request",
                   "name: the mediator's name (at most 50 characters); mediator_id optional");
@@ -410,8 +361,8 @@ static void do_resolve(const struct web_call *c, struct web_response *out)
     }
     int bad = 0;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
-    const char *choice = member_text(doc, "choice", 16, &bad);
-    const char *value = member_text(doc, "value", 500, &bad);
+    const char *choice = webutil_member_text(doc, "choice", 16, &bad);
+    const char *value = webutil_member_text(doc, "value", 500, &bad);
     if (bad || !cJSON_IsNumber(id) || id->valuedouble < 1 || !choice ||
         (strcmp(choice, "standing") != 0 && strcmp(choice, "incoming") != 0 &&
          strcmp(choice, "value") != 0) ||
@@ -438,7 +389,7 @@ static void do_resolve(const struct web_call *c, struct web_response *out)
         char line[64];
         snprintf(line, sizeof line, "conflict %lld: kept %s", (long long)n, choice);
         web_log_decision(c, "conflict", line);
-        answer_ok(out);
+        web_ok(out);
     }
     cJSON_Delete(doc);
 }
@@ -470,15 +421,15 @@ static void do_list(const struct web_call *c, struct web_response *out)
                   "which: overdue, due, followups or corrections; days from 0 to 3650");
         return;
     }
-    struct buf b = {0};
+    struct ledger_io_buffer b = {0};
     int rc = review_list(c->site->store, site_rules(c), lists[i].which, arg_text(c, "village"),
-                         days, 1, arg_lang(c), buf_write, &b);
+                         days, 1, arg_lang(c), ledger_io_buffer_write, &b);
     if (rc != 0) {
         store_failed(out, rc);
     } else {
         web_body(out, 200, "application/json", b.data ? b.data : "[]", b.data ? b.len : 2);
     }
-    free(b.data);
+    ledger_io_buffer_free(&b);
 }
 
 /* The period of a report: ?month=YYYY-MM or ?year=YYYY. */
@@ -502,9 +453,9 @@ static void report(const struct web_call *c, struct web_response *out, enum revi
         return;
     }
     const char *village = arg_text(c, "village");
-    struct buf b = {0};
+    struct ledger_io_buffer b = {0};
     int rc = review_report(c->site->store, site_rules(c), &period, village, format, arg_lang(c),
-                           buf_write, &b);
+                           ledger_io_buffer_write, &b);
     if (rc == HUB_E_NOT_FOUND) {
         web_error(out, 404, "not_found", "no such village");
     } else if (rc != 0) {
@@ -524,7 +475,7 @@ static void report(const struct web_call *c, struct web_response *out, enum revi
     } else {
         web_body(out, 200, "application/json", b.data ? b.data : "{}", b.data ? b.len : 2);
     }
-    free(b.data);
+    ledger_io_buffer_free(&b);
 }
 
 static void do_report(const struct web_call *c, struct web_response *out)
@@ -539,67 +490,9 @@ static void do_report_csv(const struct web_call *c, struct web_response *out)
 
 /* ---- the words of the ledger ---- */
 
-/* {"name", "zh", "en"} added to list; 0 or -1. */
-static int add_word(cJSON *list, const char *name, const char *zh, const char *en)
-{
-    cJSON *w = cJSON_CreateObject();
-    if (!w || !cJSON_AddItemToArray(list, w) || !cJSON_AddStringToObject(w, "name", name) ||
-        !cJSON_AddStringToObject(w, "zh", zh ? zh : name) ||
-        !cJSON_AddStringToObject(w, "en", en ? en : name)) {
-        return -1;
-    }
-    return 0;
-}
-
 static void do_vocabulary(const struct web_call *c, struct web_response *out)
 {
-    const struct rules_config *r = site_rules(c);
-    cJSON *obj = cJSON_CreateObject();
-    cJSON *kinds = cJSON_AddArrayToObject(obj, "kinds");
-    cJSON *channels = cJSON_AddArrayToObject(obj, "channels");
-    cJSON *statuses = cJSON_AddArrayToObject(obj, "statuses");
-    cJSON *levels = cJSON_AddArrayToObject(obj, "levels");
-    cJSON *categories = cJSON_AddArrayToObject(obj, "categories");
-    cJSON *opinions = cJSON_AddArrayToObject(obj, "opinions");
-    cJSON *events = cJSON_AddArrayToObject(obj, "event_kinds");
-    cJSON *aliases = cJSON_AddObjectToObject(obj, "status_aliases");
-    int failed = !obj || !kinds || !channels || !statuses || !levels || !categories || !opinions ||
-                 !events || !aliases || !cJSON_AddStringToObject(aliases, "closed", "concluded");
-    for (int k = 1; !failed && k < RULES_KIND_COUNT; k++) {
-        failed = add_word(kinds, rules_kind_name(k), rules_kind_label(k, "zh"),
-                          rules_kind_label(k, "en"));
-    }
-    for (int k = 1; !failed && k < RULES_CHANNEL_COUNT; k++) {
-        failed = add_word(channels, rules_channel_name(k), rules_channel_label(k, "zh"),
-                          rules_channel_label(k, "en"));
-    }
-    for (int k = 1; !failed && k < RULES_STATUS_COUNT; k++) {
-        failed = add_word(statuses, rules_status_name(k), rules_status_label(k, "zh"),
-                          rules_status_label(k, "en"));
-    }
-    for (int k = RULES_LEVEL_MIN; !failed && k <= RULES_LEVEL_MAX; k++) {
-        char name[12];
-        snprintf(name, sizeof name, "%d", k);
-        failed = add_word(levels, name, rules_level_label(k, "zh"), rules_level_label(k, "en"));
-    }
-    for (size_t k = 0; !failed && k < r->ncategories; k++) {
-        failed =
-            add_word(categories, r->categories[k].name, r->categories[k].zh, r->categories[k].en);
-    }
-    for (int k = 1; !failed && k < RULES_OPINION_COUNT; k++) {
-        failed = add_word(opinions, rules_opinion_name(k), rules_opinion_label(k, "zh"),
-                          rules_opinion_label(k, "en"));
-    }
-    for (size_t k = 0; !failed && k < rules_event_kind_count(); k++) {
-        const char *name = rules_event_kind_name(k);
-        failed = add_word(events, name, rules_event_kind_label(name, "zh"),
-                          rules_event_kind_label(name, "en"));
-    }
-    if (failed) {
-        cJSON_Delete(obj);
-        obj = NULL;
-    }
-    web_json(out, 200, obj);
+    web_json(out, 200, vocabulary_json(site_rules(c)));
 }
 
 /* ---- devices ---- */
@@ -651,8 +544,8 @@ static void do_device_add(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *village = member_text(doc, "village", DELTA_MAX_PART, &bad);
-    const char *label = member_text(doc, "label", 120, &bad);
+    const char *village = webutil_member_text(doc, "village", DELTA_MAX_PART, &bad);
+    const char *label = webutil_member_text(doc, "label", 120, &bad);
     if (bad || !village) {
         web_error(out, 400, "bad_request",
                   "expected {\"village\": CODE, \"label\": TEXT (at most 120 bytes)}");
@@ -714,7 +607,7 @@ static void do_device_revoke(const struct web_call *c, struct web_response *out)
         return;
     }
     int bad = 0;
-    const char *id = member_text(doc, "id", UUID7_STRLEN, &bad);
+    const char *id = webutil_member_text(doc, "id", UUID7_STRLEN, &bad);
     if (bad || !id) {
         web_error(out, 400, "bad_request", "expected {\"id\": DEVICE}");
         cJSON_Delete(doc);
@@ -727,7 +620,7 @@ static void do_device_revoke(const struct web_call *c, struct web_response *out)
         char detail[80];
         snprintf(detail, sizeof detail, "device %s revoked", id);
         web_log_decision(c, "device_revoked", detail);
-        answer_ok(out);
+        web_ok(out);
     }
     cJSON_Delete(doc);
 }

@@ -8,7 +8,8 @@
  * which record just the fields that change. Reads go through the replica's
  * connection, with statements prepared here and every value bound. The
  * exports read the tables in a fixed order and print with cJSON, integers as
- * exact text, so that equal data gives equal bytes on every replica.
+ * exact text, so that equal data gives equal bytes on every replica. At the
+ * end, the buffer in memory that any of the ledger's writers can fill.
  */
 #include "ledger_io.h"
 
@@ -1518,4 +1519,35 @@ int ledger_io_export_csv(struct replica *r, const char *village_code, unsigned f
     char head[sizeof csv_bom + sizeof csv_header];
     snprintf(head, sizeof head, "%s%s", csv_bom, csv_header);
     return export_cases(r, village_code, flags, write, ctx, head, csv_row);
+}
+
+/* ---- a buffer for the writers ---- */
+
+int ledger_io_buffer_write(void *ctx, const char *data, size_t len)
+{
+    struct ledger_io_buffer *b = ctx;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len + 1) {
+            cap *= 2;
+        }
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            return SYNC_E_NOMEM;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+void ledger_io_buffer_free(struct ledger_io_buffer *buffer)
+{
+    if (buffer) {
+        free(buffer->data);
+        memset(buffer, 0, sizeof *buffer);
+    }
 }

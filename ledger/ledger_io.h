@@ -17,7 +17,10 @@
  * version-8 UUID made of BLAKE2b of "<case id>/party/<index>", and likewise
  * "/contact/" and "/event/"), so that the same record imported again is
  * recognised; the export writes those ids, and an imported object that has
- * an "id" keeps it.
+ * an "id" keeps it. *
+ * The writers of the ledger (these exports, casefile.h's lists, report.h,
+ * agreement_html.h) write through a ledger_io_write_fn; struct
+ * ledger_io_buffer collects what one writes in memory.
  */
 #ifndef HAMLET_LEDGER_IO_H
 #define HAMLET_LEDGER_IO_H
@@ -56,6 +59,25 @@ struct ledger_io_stats {
 /* The sink of the exports: write(ctx, data, len) gets the output in pieces
  * (each a whole line) and returns 0 to go on, anything else to stop. */
 typedef int (*ledger_io_write_fn)(void *ctx, const char *data, size_t len);
+
+/* A growing text in memory, a sink for any ledger_io_write_fn writer (the
+ * exports here, lists, reports, the agreement's paper form): start from a
+ * zeroed struct and pass ledger_io_buffer_write with it as ctx. data is
+ * NULL until something is written, then holds len bytes and a terminating
+ * NUL. The buffer owns data; free it with ledger_io_buffer_free(). */
+struct ledger_io_buffer {
+    char *data;
+    size_t len, cap;
+};
+
+/* ledger_io_buffer_write(ctx, data, len): append len bytes of data to the
+ * struct ledger_io_buffer ctx. Returns 0, or SYNC_E_NOMEM (the buffer is
+ * then as it was). */
+int ledger_io_buffer_write(void *ctx, const char *data, size_t len);
+
+/* ledger_io_buffer_free(buffer): free the text and zero the struct, ready
+ * to be filled again. Accepts NULL. */
+void ledger_io_buffer_free(struct ledger_io_buffer *buffer);
 
 /* ledger_io_import_line(replica, village, line, len, stats, why, why_len):
  * upsert the one case in line (len bytes, no NUL needed; a trailing

@@ -595,41 +595,15 @@ long hubclient_sync_all(struct hubclient_device *d, unsigned max_syncs)
     return -2;
 }
 
-struct buffer {
-    char *data;
-    size_t len, cap;
-};
-
-static int append(void *ctx, const char *data, size_t len)
-{
-    struct buffer *b = ctx;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + len + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            return SYNC_E_NOMEM;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 int hubclient_export(struct hubclient_device *d, char **out, size_t *out_len)
 {
-    struct buffer b = {NULL, 0, 0};
-    int rc = append(&b, "", 0);
+    struct ledger_io_buffer b = {0};
+    int rc = ledger_io_buffer_write(&b, "", 0); /* "" for an empty export, not NULL */
     if (rc == 0) {
-        rc = ledger_io_export_jsonl(d->replica, d->village, 0, append, &b);
+        rc = ledger_io_export_jsonl(d->replica, d->village, 0, ledger_io_buffer_write, &b);
     }
     if (rc != 0) {
-        free(b.data);
+        ledger_io_buffer_free(&b);
         return rc;
     }
     *out = b.data;
