@@ -728,6 +728,9 @@ ${kb(r.pouch.count.c.bytes * r.hamlet.idle.syncs_per_day)} KB.
 ${r.merge.changes} changes (the 1,000 cases) merged in one push: ${r.merge.merge_per_s} changes/s;
 plain SQLite inserts of the same rows in one transaction: ${r.merge.plain_per_s} rows/s; ratio
 ${(100 * r.merge.ratio).toFixed(0)}% (median of ${r.merge.runs} runs, synchronous=FULL, WAL).
+The figure is the engine's merge into the ledger's tables; a real hub also keeps its search
+indexes for the review pages (FTS5 trigram tables and the trigram lists of hub migrations 0004
+and 0006), which about double the cost of writing case text and notes.
 
 ## Memory
 
