@@ -25,6 +25,7 @@
 #include "webutil.h"
 #include "workflow.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,17 @@ static void do_cases(const struct ui_call *c, struct ui_response *out)
         ui_error(out, 400, "bad_request", "unknown kind");
         return;
     }
-    int want_severity = severity && severity[0] ? atoi(severity) : 0;
+    int want_severity = 0;
+    if (severity && severity[0]) {
+        char *end;
+        errno = 0;
+        long v = strtol(severity, &end, 10);
+        if (errno || *end || v < RULES_SEVERITY_MIN || v > RULES_SEVERITY_MAX) {
+            ui_error(out, 400, "bad_request", "severity: a class from 1 to 3");
+            return;
+        }
+        want_severity = (int)v;
+    }
     /* The cases the search finds, by id: in their texts, number or parties. */
     char(*ids)[UUID7_STRLEN + 1] = NULL;
     size_t nids = 0, capids = 0;

@@ -674,6 +674,13 @@ static void test_limits(void **state)
     get(f, "/api/case?id=nothing", 1, &r);
     assert_error(&r, 400, "bad_request");
     reply_clear(&r);
+    const char *bad_class[] = {"/api/cases?severity=4", "/api/cases?severity=0",
+                               "/api/cases?severity=2x", "/api/cases?severity=99999999999"};
+    for (size_t i = 0; i < sizeof bad_class / sizeof bad_class[0]; i++) {
+        get(f, bad_class[i], 1, &r);
+        assert_error(&r, 400, "bad_request");
+        reply_clear(&r);
+    }
     /* Not enrolled: the sync says so rather than trying. */
     request(f, "POST", "/api/sync", 1, 1, "application/json", "{}", NULL, &r);
     assert_error(&r, 409, "not_enrolled");
