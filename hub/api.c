@@ -161,6 +161,7 @@ void api_sync(struct store *store, const struct api_limits *limits, const char *
         api_error(out, 503, "nomem", "out of memory");
         goto logged;
     }
+    reply->version = push->version; /* each device is answered in its own format */
     struct store_sync_result result;
     rc = store_sync(store, &device, push, limits->max_pull, reply, &result);
     if (rc != 0) {

@@ -74,27 +74,12 @@ static int stored_equal(const unsigned char *stored, const struct sync_value *v)
     return stored && v->type == SYNC_TEXT && strcmp((const char *)stored, v->s) == 0;
 }
 
-int ledger_io_derived_id(const char *seed, char out[UUID7_STRLEN + 1])
-{
-    unsigned char b[16];
-    if (!seed || !out ||
-        crypto_generichash(b, sizeof b, (const unsigned char *)seed, strlen(seed), NULL, 0) != 0) {
-        return SYNC_E_ARG;
-    }
-    b[6] = (unsigned char)(0x80 | (b[6] & 0x0f));
-    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-    snprintf(out, UUID7_STRLEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
-    return 0;
-}
-
 /* The derived id of a party, contact or event without an id of its own:
- * ledger_io_derived_id() of "<case id>/<what>/<index>" (with
- * "/<generation>" after it when generation > 0). */
+ * uuid7_derive() of "<case id>/<what>/<index>" (with "/<generation>" after
+ * it when generation > 0). That seed is also the derivation the record is
+ * written under (into from), so that a sync need not carry the id itself. */
 static int derive_id(const char *case_id, const char *what, size_t index, unsigned generation,
-                     char out[UUID7_STRLEN + 1])
+                     char out[UUID7_STRLEN + 1], char from[UUID7_FROMLEN + 1])
 {
     char seed[128];
     int n = generation
@@ -103,7 +88,12 @@ static int derive_id(const char *case_id, const char *what, size_t index, unsign
     if (n < 0 || (size_t)n >= sizeof seed) {
         return SYNC_E_ARG;
     }
-    return ledger_io_derived_id(seed, out);
+    if (uuid7_from_valid(seed)) {
+        memcpy(from, seed, (size_t)n + 1); /* n <= UUID7_FROMLEN: it is valid */
+    } else {
+        from[0] = '\0';
+    }
+    return uuid7_derive(seed, out);
 }
 
 /* 1 if s is a calendar date written YYYY-MM-DD. */
@@ -235,7 +225,15 @@ struct party_in {
     struct sync_value role;
     char id[UUID7_STRLEN + 1]; /* the case_parties row, chosen when writing */
     char contact_id[UUID7_STRLEN + 1];
+    char from[UUID7_FROMLEN + 1]; /* the derivations of both, if new: */
+    char contact_from[UUID7_FROMLEN + 1];
 };
+
+/* What a write names a record by: its derivation when it has one. */
+static const char *written_id(const char *id, const char *from)
+{
+    return from[0] ? from : id;
+}
 
 struct event_in {
     const char *given_id;
@@ -633,13 +631,14 @@ static int write_failed(struct importer *im, int rc, const char *what)
 
 /* Fresh derived ids for the party (when party_id is not NULL) and the
  * contact at index: the first generation whose ids are not taken. */
-static int derive_fresh(struct importer *im, size_t index, char *party_id, char *contact_id)
+static int derive_fresh(struct importer *im, size_t index, struct party_in *p, int party_too)
 {
+    char *party_id = party_too ? p->id : NULL, *contact_id = p->contact_id;
     const struct case_in *c = im->c;
     for (unsigned g = 0; g < MAX_GENERATIONS; g++) {
         int taken = 0, rc;
         if (party_id) {
-            if ((rc = derive_id(c->id, "party", index, g, party_id)) != 0) {
+            if ((rc = derive_id(c->id, "party", index, g, party_id, p->from)) != 0) {
                 return say(im->why, im->why_len, rc, "parties[%zu]: no id could be made", index);
             }
             for (size_t j = 0; j < c->nparties; j++) {
@@ -653,7 +652,7 @@ static int derive_fresh(struct importer *im, size_t index, char *party_id, char 
             }
         }
         if (taken == 0) {
-            if ((rc = derive_id(c->id, "contact", index, g, contact_id)) != 0) {
+            if ((rc = derive_id(c->id, "contact", index, g, contact_id, p->contact_from)) != 0) {
                 return say(im->why, im->why_len, rc, "parties[%zu]: no id could be made", index);
             }
             taken = contact_exists(im, contact_id);
@@ -731,7 +730,7 @@ static int resolve_given(struct importer *im, size_t i, struct party_in *p)
                    "again, leave out the id",
                    i);
     }
-    return p->contact_id[0] ? 0 : derive_fresh(im, i, NULL, p->contact_id);
+    return p->contact_id[0] ? 0 : derive_fresh(im, i, p, 0);
 }
 
 /* Give every party of the line its ids: its own, else the case's party at
@@ -761,9 +760,9 @@ static int resolve_parties(struct importer *im, struct case_in *c, struct live_p
                 live[next].kept = 1;
                 memcpy(p->id, live[next].id, sizeof p->id);
                 memcpy(p->contact_id, live[next].contact_id, sizeof p->contact_id);
-                rc = p->contact_id[0] ? 0 : derive_fresh(im, i, NULL, p->contact_id);
+                rc = p->contact_id[0] ? 0 : derive_fresh(im, i, p, 0);
             } else {
-                rc = derive_fresh(im, i, p->id, p->contact_id);
+                rc = derive_fresh(im, i, p, 1);
             }
         }
         if (rc != 0) {
@@ -786,8 +785,8 @@ static int write_parties(struct importer *im, struct case_in *c)
         struct party_in *p = &c->parties[i];
         snprintf(what, sizeof what, "parties[%zu]", i);
         if (p->ncontact > 0) {
-            rc = replica_put(im->r, "contacts", p->contact_id, im->part, p->ncontact,
-                             p->contact_columns, p->contact_values, NULL);
+            rc = replica_put(im->r, "contacts", written_id(p->contact_id, p->contact_from),
+                             im->part, p->ncontact, p->contact_columns, p->contact_values, NULL);
         } else {
             /* A party with no details still needs its contact row. */
             static const char *const name_only[] = {"name"};
@@ -798,8 +797,8 @@ static int write_parties(struct importer *im, struct case_in *c)
                 break;
             }
             rc = exists ? 0
-                        : replica_put(im->r, "contacts", p->contact_id, im->part, 1, name_only,
-                                      &no_name, NULL);
+                        : replica_put(im->r, "contacts", written_id(p->contact_id, p->contact_from),
+                                      im->part, 1, name_only, &no_name, NULL);
         }
         if (rc != 0) {
             rc = write_failed(im, rc, what);
@@ -812,8 +811,8 @@ static int write_parties(struct importer *im, struct case_in *c)
             {.type = SYNC_INT, .i = (int64_t)i},
             p->role,
         };
-        rc = replica_put(im->r, "case_parties", p->id, im->part, p->has_role ? 4 : 3, columns,
-                         values, NULL);
+        rc = replica_put(im->r, "case_parties", written_id(p->id, p->from), im->part,
+                         p->has_role ? 4 : 3, columns, values, NULL);
         if (rc == SYNC_E_IMMUTABLE) {
             rc = say(im->why, im->why_len, rc,
                      "parties[%zu].id: this party belongs to another case", i);
@@ -839,11 +838,11 @@ static int write_events(struct importer *im, const struct case_in *c)
                      "SELECT village, case_id, date, kind, note, detail FROM events WHERE id = ?1");
     for (size_t i = 0; rc == 0 && i < c->nevents; i++) {
         const struct event_in *e = &c->events[i];
-        char id[UUID7_STRLEN + 1], what[PATH_MAX_LEN];
+        char id[UUID7_STRLEN + 1], from[UUID7_FROMLEN + 1] = "", what[PATH_MAX_LEN];
         snprintf(what, sizeof what, "events[%zu]", i);
         if (e->given_id) {
             memcpy(id, e->given_id, sizeof id);
-        } else if ((rc = derive_id(c->id, "event", i, 0, id)) != 0) {
+        } else if ((rc = derive_id(c->id, "event", i, 0, id, from)) != 0) {
             return say(im->why, im->why_len, rc, "%s: no id could be made", what);
         }
         sqlite3_stmt *st = im->event_get;
@@ -871,7 +870,8 @@ static int write_events(struct importer *im, const struct case_in *c)
             const char *columns[] = {"case_id", "date", "kind", "note", "detail"};
             struct sync_value values[] = {
                 {.type = SYNC_TEXT, .s = c->id}, e->date, e->kind, e->note, e->detail};
-            rc = replica_append(im->r, "events", id, im->part, 5, columns, values);
+            rc =
+                replica_append(im->r, "events", written_id(id, from), im->part, 5, columns, values);
             if (rc != 0) {
                 rc = write_failed(im, rc, what);
             }

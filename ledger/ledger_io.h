@@ -139,13 +139,6 @@ int ledger_io_import_line(struct replica *replica, const struct ledger_io_villag
 int ledger_io_import_file(struct replica *replica, const struct ledger_io_village *village,
                           FILE *in, struct ledger_io_stats *stats, char *why, size_t why_len);
 
-/* ledger_io_derived_id(seed, out): a record id that every replica derives
- * alike from the same seed text: the first 16 bytes of BLAKE2b of seed, as
- * a version-8 UUID. Used for records without an id of their own (a party or
- * event of the reference data) and for records there is one of per village.
- * Returns 0 or SYNC_E_ARG. */
-int ledger_io_derived_id(const char *seed, char out[UUID7_STRLEN + 1]);
-
 /* Flags of the exports. */
 #define LEDGER_IO_MASK 1u /* phone and identity-card numbers masked: 138****8000 */
 

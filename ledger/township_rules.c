@@ -8,6 +8,7 @@
 #include "ledger_io.h"
 #include "replica.h"
 #include "sync_error.h"
+#include "uuid7.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -179,7 +180,7 @@ static int record_id(const char *village, char id[UUID7_STRLEN + 1])
 {
     char seed[128];
     int n = snprintf(seed, sizeof seed, "township_rules/%s", village);
-    return n < 0 || (size_t)n >= sizeof seed ? RULES_E_ARG : ledger_io_derived_id(seed, id);
+    return n < 0 || (size_t)n >= sizeof seed ? RULES_E_ARG : uuid7_derive(seed, id);
 }
 
 int township_rules_load(struct replica *replica, const char *village, struct rules_config *out)

@@ -4,9 +4,10 @@
  * (UTF-8, nesting depth, string length) runs before cJSON sees the text, so
  * that hostile input is refused with a precise reason and never drives the
  * parser deep. cJSON then builds the tree, which is checked field by field
- * against the schema. The journal's form of one change, written for every
- * change a replica merges, is printed directly in the bytes cJSON would
- * print (delta_change_json()).
+ * against the schema. Deltas are written in the compact form of format 2
+ * (PROTOCOL.md 5.2) and read in both formats; the journal's form of one
+ * change, written for every change a replica merges, is format 1's, printed
+ * directly in the bytes cJSON would print (delta_change_json()).
  */
 #include "delta.h"
 
@@ -32,6 +33,7 @@ struct delta *delta_new(enum delta_type type)
     struct delta *delta = calloc(1, sizeof *delta);
     if (delta) {
         delta->type = type;
+        delta->version = DELTA_VERSION;
     }
     return delta;
 }
@@ -128,6 +130,140 @@ int delta_add_refusal(struct delta *delta, int64_t seq, int code, const char *me
 
 /* ---- encoding ---- */
 
+struct text_out {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+
+static void out_bytes(struct text_out *o, const char *bytes, size_t n)
+{
+    if (o->failed) {
+        return;
+    }
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n + 1) {
+            cap *= 2;
+        }
+        char *grown = realloc(o->buf, cap);
+        if (!grown) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = grown;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, bytes, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void out_text(struct text_out *o, const char *text)
+{
+    out_bytes(o, text, strlen(text));
+}
+
+/* The bytes a JSON string cannot hold as they are: those below 0x20, the
+ * quote and the backslash. */
+/* clang-format off */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+};
+/* clang-format on */
+
+/* A JSON string, escaped as cJSON escapes: the two-character escapes for
+ * quote, backslash, \b \f \n \r \t, \u00xx for other bytes below 0x20,
+ * every other byte as it is. Runs of bytes that need no escape are copied
+ * whole. */
+static void out_string(struct text_out *o, const char *s)
+{
+    out_bytes(o, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = p;
+        while (!needs_escape[p[0]] && !needs_escape[p[1]] && !needs_escape[p[2]] &&
+               !needs_escape[p[3]]) {
+            p += 4; /* none of the four is the terminating NUL */
+        }
+        while (!needs_escape[*p]) {
+            p++;
+        }
+        out_bytes(o, (const char *)run, (size_t)(p - run));
+        if (*p == '\0') {
+            break;
+        }
+        char esc[8] = {'\\', (char)*p, '\0'};
+        switch (*p) {
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '"':
+        case '\\':
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            break;
+        }
+        out_text(o, esc);
+        p++;
+    }
+    out_bytes(o, "\"", 1);
+}
+
+static void out_member(struct text_out *o, int first, const char *key)
+{
+    if (!first) {
+        out_bytes(o, ",", 1);
+    }
+    out_string(o, key);
+    out_bytes(o, ":", 1);
+}
+
+static void out_value(struct text_out *o, const struct sync_value *v)
+{
+    char text[24];
+    switch (v->type) {
+    case SYNC_INT:
+        snprintf(text, sizeof text, "%" PRId64, v->i);
+        out_text(o, text);
+        return;
+    case SYNC_TEXT:
+        out_string(o, v->s);
+        return;
+    case SYNC_REAL: {
+        cJSON *item = cJSON_CreateNumber(v->r);
+        char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
+        cJSON_Delete(item);
+        if (!printed) {
+            o->failed = 1;
+            return;
+        }
+        out_text(o, printed);
+        cJSON_free(printed);
+        return;
+    }
+    case SYNC_NULL:
+        break;
+    }
+    out_text(o, "null");
+}
+
 static const char *field_name(const struct schema_table *table, const struct change_field *f)
 {
     return f->column == DELTA_DELETED ? "deleted" : table->columns[f->column].name;
@@ -140,90 +276,80 @@ static void format_prev(uint64_t hlc, uint64_t node, char out[2 * HLC_HEXLEN + 2
     hlc_format(node, out + HLC_HEXLEN + 1);
 }
 
-static cJSON *value_json(const struct sync_value *v)
-{
-    switch (v->type) {
-    case SYNC_INT:
-        return json_util_int(v->i);
-    case SYNC_REAL:
-        return cJSON_CreateNumber(v->r);
-    case SYNC_TEXT:
-        return cJSON_CreateString(v->s);
-    case SYNC_NULL:
-        break;
-    }
-    return cJSON_CreateNull();
-}
-
-static cJSON *change_json(const struct schema *schema, const struct change *c)
+/* Checks what neither form can say: a known table and op, fields of the
+ * table's columns, none twice. Fills at[] (column to field index, -1 for
+ * none) and *mask (the columns written). */
+static int change_shape(const struct schema *schema, const struct change *c, int at[],
+                        uint64_t *mask)
 {
     if (c->table < 0 || (size_t)c->table >= schema->ntables || c->op < CHANGE_PUT ||
         c->op > CHANGE_DELETE) {
-        return NULL;
+        return SYNC_E_ARG;
     }
     const struct schema_table *table = &schema->tables[c->table];
-    char hex[HLC_HEXLEN + 1];
-    char prev[2 * HLC_HEXLEN + 2];
-    cJSON *obj = cJSON_CreateObject();
-    if (!obj) {
-        return NULL;
+    if (table->ncolumns > SCHEMA_MAX_COLUMNS) {
+        return SYNC_E_ARG;
     }
-    hlc_format(c->node, hex);
-    int ok = json_util_add_int(obj, "seq", c->seq) &&
-             cJSON_AddStringToObject(obj, "op", op_names[c->op]) &&
-             cJSON_AddStringToObject(obj, "table", table->name) &&
-             cJSON_AddStringToObject(obj, "id", c->id) &&
-             cJSON_AddStringToObject(obj, "part", c->part) &&
-             cJSON_AddStringToObject(obj, "node", hex);
-    hlc_format(c->hlc, hex);
-    ok = ok && cJSON_AddStringToObject(obj, "hlc", hex);
-    cJSON *set = NULL, *prevs = NULL;
-    if (ok && c->op != CHANGE_DELETE) {
-        ok = (set = cJSON_AddObjectToObject(obj, "set")) != NULL;
+    *mask = 0;
+    for (size_t k = 0; k < table->ncolumns; k++) {
+        at[k] = -1;
     }
-    for (size_t f = 0; ok && f < c->nfields; f++) {
-        const struct change_field *field = &c->fields[f];
-        if (field->column != DELTA_DELETED &&
-            (field->column < 0 || (size_t)field->column >= table->ncolumns)) {
-            ok = 0;
-            break;
+    for (size_t f = 0; f < c->nfields; f++) {
+        int col = c->fields[f].column;
+        if (col == DELTA_DELETED) {
+            continue;
         }
-        if (set && field->column != DELTA_DELETED) {
-            cJSON *v = value_json(&field->value);
-            ok = v && cJSON_AddItemToObject(set, field_name(table, field), v);
+        if (col < 0 || (size_t)col >= table->ncolumns || at[col] >= 0) {
+            return SYNC_E_ARG;
         }
-        if (ok && c->op != CHANGE_APPEND && (field->prev_hlc || field->prev_node)) {
-            if (!prevs) {
-                ok = (prevs = cJSON_AddObjectToObject(obj, "prev")) != NULL;
-            }
-            format_prev(field->prev_hlc, field->prev_node, prev);
-            ok = ok && cJSON_AddStringToObject(prevs, field_name(table, field), prev);
-        }
+        at[col] = (int)f;
+        *mask |= UINT64_C(1) << col;
     }
-    if (!ok) {
-        cJSON_Delete(obj);
-        return NULL;
+    return 0;
+}
+
+/* The bytes a JSON string takes: quotes, and escapes as out_string()
+ * writes them. */
+static size_t string_size(const char *s)
+{
+    size_t n = 2;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        n += !needs_escape[*p]                                                     ? 1
+             : *p == '"' || *p == '\\' || (*p >= '\b' && *p <= '\r' && *p != '\v') ? 2
+                                                                                   : 6;
     }
-    return obj;
+    return n;
 }
 
 size_t delta_change_size(const struct schema *schema, const struct change *change)
 {
-    /* Fixed parts: keys, ids and stamps take about 190 bytes; each field its
-     * name, value and stamp. An estimate within a few per cent is enough to
-     * size a batch, and much cheaper than printing it. */
-    size_t size = 190;
+    /* The compact form (PROTOCOL.md 5.2): brackets and commas, the table's
+     * name, the id or its derivation (a UUID's 38 bytes; a relative
+     * derivation takes less, a whole one more), the mask, each value, and
+     * the stamps a field replaced. The overrides are left out: they depend
+     * on the changes before. Close enough to size a batch, and much cheaper
+     * than printing it. */
+    size_t size = 52;
     if (change->table < 0 || (size_t)change->table >= schema->ntables) {
         return size;
     }
     const struct schema_table *table = &schema->tables[change->table];
+    size += strlen(table->name);
     for (size_t f = 0; f < change->nfields; f++) {
         const struct change_field *field = &change->fields[f];
-        size += 8 + strlen(field_name(table, field));
-        if (field->value.type == SYNC_TEXT) {
-            size += strlen(field->value.s) + 8;
-        } else {
-            size += 20;
+        switch (field->value.type) {
+        case SYNC_TEXT:
+            size += 1 + string_size(field->value.s);
+            break;
+        case SYNC_INT:
+            size += 4;
+            break;
+        case SYNC_REAL:
+            size += 12;
+            break;
+        case SYNC_NULL:
+            size += 5;
+            break;
         }
         if (field->prev_hlc || field->prev_node) {
             size += 40 + strlen(field_name(table, field));
@@ -232,17 +358,202 @@ size_t delta_change_size(const struct schema *schema, const struct change *chang
     return size;
 }
 
+/* The derived records a delta has named so far, by id, so that a later
+ * value naming one is written as its derivation (PROTOCOL.md 5.2). Open
+ * addressing, at most half full. */
+struct id_index {
+    const struct change **slots;
+    size_t mask; /* slots - 1 */
+};
+
+static size_t id_hash(const char *id)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t i = 0; i < UUID7_STRLEN && id[i]; i++) {
+        h = (h ^ (unsigned char)id[i]) * UINT64_C(1099511628211);
+    }
+    return (size_t)h;
+}
+
+static int id_index_init(struct id_index *x, const struct delta *delta)
+{
+    size_t n = 0, cap = 16;
+    for (size_t i = 0; i < delta->nchanges; i++) {
+        n += delta->changes[i].from[0] != '\0';
+    }
+    while (cap < 2 * n) {
+        cap *= 2;
+    }
+    x->slots = calloc(cap, sizeof *x->slots);
+    x->mask = cap - 1;
+    return x->slots ? 0 : SYNC_E_NOMEM;
+}
+
+static void id_index_add(struct id_index *x, const struct change *c)
+{
+    size_t i = id_hash(c->id) & x->mask;
+    while (x->slots[i]) {
+        if (!strcmp(x->slots[i]->id, c->id)) {
+            return;
+        }
+        i = (i + 1) & x->mask;
+    }
+    x->slots[i] = c;
+}
+
+static const struct change *id_index_find(const struct id_index *x, const char *id)
+{
+    for (size_t i = id_hash(id) & x->mask; x->slots[i]; i = (i + 1) & x->mask) {
+        if (!strcmp(x->slots[i]->id, id)) {
+            return x->slots[i];
+        }
+    }
+    return NULL;
+}
+
+/* What the compact form leaves out of a change when it is as expected: the
+ * previous change's node and partition, its seq and stamp plus one, and the
+ * base of relative derivations (PROTOCOL.md 5.2). */
+struct run {
+    uint64_t node, hlc;
+    int64_t seq;
+    char part[DELTA_MAX_PART + 1];
+    char base[UUID7_STRLEN + 1]; /* "" before the first id */
+};
+
+static void run_start(struct run *run, const struct delta *delta)
+{
+    memset(run, 0, sizeof *run);
+    run->node = delta->node;
+    if (delta->type == DELTA_PUSH) {
+        memcpy(run->part, delta->part, sizeof run->part);
+    }
+}
+
+/* A derivation, relative ("/label") when its uuid is the run's base. */
+static void out_derivation(struct text_out *o, const char *from, const struct run *run)
+{
+    int relative = run->base[0] && strncmp(from, run->base, UUID7_STRLEN) == 0;
+    out_string(o, relative ? from + UUID7_STRLEN : from);
+}
+
+static int compact_change(struct text_out *o, const struct schema *schema, const struct change *c,
+                          struct run *run, struct id_index *ids)
+{
+    int at[SCHEMA_MAX_COLUMNS];
+    uint64_t mask;
+    int rc = change_shape(schema, c, at, &mask);
+    const struct schema_table *table = rc == 0 ? &schema->tables[c->table] : NULL;
+    /* The op is implied: an append table's rows are appended, an empty
+     * mask deletes, anything else is a put. */
+    if (rc != 0 || (table->kind == SCHEMA_APPEND
+                        ? c->op != CHANGE_APPEND
+                        : c->op == CHANGE_APPEND || (c->op == CHANGE_DELETE) != (mask == 0))) {
+        return SYNC_E_ARG;
+    }
+    char text[2 * HLC_HEXLEN + 2];
+    out_bytes(o, "[", 1);
+    out_string(o, table->name);
+    out_bytes(o, ",", 1);
+    /* A record the delta has derived before is named so again. */
+    const struct change *known = c->from[0] ? c : id_index_find(ids, c->id);
+    if (known) {
+        out_derivation(o, known->from, run);
+        memcpy(run->base, known->from, UUID7_STRLEN);
+    } else {
+        out_string(o, c->id);
+        memcpy(run->base, c->id, UUID7_STRLEN);
+    }
+    run->base[UUID7_STRLEN] = '\0';
+    snprintf(text, sizeof text, ",%" PRIu64, mask);
+    out_text(o, text);
+    for (size_t k = 0; k < table->ncolumns; k++) {
+        if (at[k] < 0) {
+            continue;
+        }
+        const struct sync_value *v = &c->fields[at[k]].value;
+        const struct change *named = NULL;
+        out_bytes(o, ",", 1);
+        if (v->type == SYNC_TEXT && !strcmp(v->s, run->base)) {
+            out_text(o, "[\"\"]");
+        } else if (v->type == SYNC_TEXT && strlen(v->s) == UUID7_STRLEN &&
+                   (named = id_index_find(ids, v->s)) != NULL) {
+            out_bytes(o, "[", 1);
+            out_derivation(o, named->from, run);
+            out_bytes(o, "]", 1);
+        } else {
+            out_value(o, v);
+        }
+    }
+    int first = 1;
+    if (c->seq != run->seq + 1) {
+        snprintf(text, sizeof text, "%" PRId64, c->seq);
+        out_text(o, ",{\"seq\":");
+        out_text(o, text);
+        first = 0;
+    }
+    if (c->node != run->node) {
+        out_text(o, first ? ",{" : ",");
+        hlc_format(c->node, text);
+        out_member(o, 1, "node");
+        out_string(o, text);
+        first = 0;
+    }
+    if (c->hlc != run->hlc + 1) {
+        out_text(o, first ? ",{" : ",");
+        hlc_format(c->hlc, text);
+        out_member(o, 1, "hlc");
+        out_string(o, text);
+        first = 0;
+    }
+    if (strcmp(c->part, run->part) != 0) {
+        out_text(o, first ? ",{" : ",");
+        out_member(o, 1, "part");
+        out_string(o, c->part);
+        first = 0;
+    }
+    int prevs = 0;
+    for (size_t f = 0; c->op != CHANGE_APPEND && f < c->nfields; f++) {
+        const struct change_field *field = &c->fields[f];
+        if (field->prev_hlc || field->prev_node) {
+            if (!prevs++) {
+                out_text(o, first ? ",{" : ",");
+                out_member(o, 1, "prev");
+                out_bytes(o, "{", 1);
+                first = 0;
+            } else {
+                out_bytes(o, ",", 1);
+            }
+            format_prev(field->prev_hlc, field->prev_node, text);
+            out_member(o, 1, field_name(table, field));
+            out_string(o, text);
+        }
+    }
+    out_text(o, prevs ? "}}]" : first ? "]" : "}]");
+    run->node = c->node;
+    run->seq = c->seq;
+    run->hlc = c->hlc;
+    memcpy(run->part, c->part, sizeof run->part);
+    if (c->from[0]) {
+        id_index_add(ids, c);
+    }
+    return 0;
+}
+
+static int journal_change(struct text_out *o, const struct schema *schema, const struct change *c);
+
 int delta_encode(const struct schema *schema, const struct delta *delta, char **json, size_t *len)
 {
     char hex[HLC_HEXLEN + 1];
     int rc = SYNC_E_NOMEM;
     cJSON *root = cJSON_CreateObject();
-    if (!root || delta->type < DELTA_PUSH || delta->type > DELTA_REPLY) {
+    if (!root || delta->type < DELTA_PUSH || delta->type > DELTA_REPLY ||
+        (delta->version != DELTA_VERSION && delta->version != DELTA_VERSION1)) {
         rc = root ? SYNC_E_ARG : SYNC_E_NOMEM;
         goto fail;
     }
     hlc_format(delta->node, hex);
-    int ok = json_util_add_int(root, "hamlet", DELTA_VERSION) &&
+    int ok = json_util_add_int(root, "hamlet", delta->version) &&
              cJSON_AddStringToObject(root, "type", type_names[delta->type]) &&
              cJSON_AddStringToObject(root, "node", hex) &&
              json_util_add_int(root, "time", delta->time_ms);
@@ -282,42 +593,31 @@ int delta_encode(const struct schema *schema, const struct delta *delta, char **
         free(head);
         goto fail;
     }
-    used -= 2; /* keep "[" */
-    size_t cap = used + 64;
-    char *text = realloc(head, cap);
-    if (!text) {
+    struct text_out o = {.buf = head, .len = used - 2, .cap = used + 1}; /* keep "[" */
+    struct id_index ids = {0};
+    struct run run;
+    run_start(&run, delta);
+    if (delta->version == DELTA_VERSION && (rc = id_index_init(&ids, delta)) != 0) {
         free(head);
-        goto fail;
+        return rc;
     }
-    for (size_t i = 0; i < delta->nchanges; i++) {
-        cJSON *c = change_json(schema, &delta->changes[i]);
-        int bad_change = c == NULL;
-        char *one = c ? cJSON_PrintUnformatted(c) : NULL;
-        cJSON_Delete(c);
-        size_t n = one ? strlen(one) : 0;
-        /* Room for a comma, the change, and "]}" with its NUL after it. */
-        if (!one || used + n + 4 > cap) {
-            size_t want = cap * 2 > used + n + 4 ? cap * 2 : used + n + 4;
-            char *grown = one ? realloc(text, want) : NULL;
-            if (!grown) {
-                rc = bad_change ? SYNC_E_ARG : SYNC_E_NOMEM;
-                cJSON_free(one);
-                free(text);
-                goto fail;
-            }
-            text = grown;
-            cap = want;
-        }
+    rc = 0;
+    for (size_t i = 0; rc == 0 && !o.failed && i < delta->nchanges; i++) {
         if (i > 0) {
-            text[used++] = ',';
+            out_bytes(&o, ",", 1);
         }
-        memcpy(text + used, one, n + 1); /* with its NUL: the text stays a string */
-        used += n;
-        cJSON_free(one);
+        rc = delta->version == DELTA_VERSION
+                 ? compact_change(&o, schema, &delta->changes[i], &run, &ids)
+                 : journal_change(&o, schema, &delta->changes[i]);
     }
-    memcpy(text + used, "]}", 3);
-    *json = text;
-    *len = used + 2;
+    out_bytes(&o, "]}", 2);
+    free(ids.slots);
+    if (rc != 0 || o.failed) {
+        free(o.buf);
+        return rc ? rc : SYNC_E_NOMEM;
+    }
+    *json = o.buf;
+    *len = o.len;
     return 0;
 fail:
     cJSON_Delete(root);
@@ -561,6 +861,51 @@ static int decode_value(struct decoder *d, const struct schema_column *col, cons
     return 0;
 }
 
+/* The stamps the fields of c replaced: an object of field names. */
+static int decode_prevs(struct decoder *d, const cJSON *prev, struct change *c,
+                        const struct schema_table *table, const char *where)
+{
+    if (prev && !cJSON_IsObject(prev)) {
+        return say(d, SYNC_E_JSON_NOT_OBJECT, "%sprev: expected an object", where);
+    }
+    for (const cJSON *item = prev ? prev->child : NULL; item; item = item->next) {
+        struct change_field *field = NULL;
+        for (size_t f = 0; f < c->nfields; f++) {
+            if (!strcmp(field_name(table, &c->fields[f]), item->string)) {
+                field = &c->fields[f];
+            }
+        }
+        if (!field || c->op == CHANGE_APPEND) {
+            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%.64s: no such field in this change", where,
+                       item->string);
+        }
+        if (!cJSON_IsString(item) ||
+            parse_prev(item->valuestring, &field->prev_hlc, &field->prev_node) != 0) {
+            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%s: expected \"<hlc>:<node>\"", where,
+                       item->string);
+        }
+    }
+    return 0;
+}
+
+/* A "from" member: a derivation that gives id. */
+static int check_from(struct decoder *d, const cJSON *from, const char *id, const char *where,
+                      char out[UUID7_FROMLEN + 1])
+{
+    char derived[UUID7_STRLEN + 1];
+    if (!cJSON_IsString(from) || !uuid7_from_valid(from->valuestring)) {
+        return say(d, SYNC_E_FIELD_TYPE,
+                   "%sfrom: expected \"<uuid>/<label>\" (a label of 1 to %d letters, digits, "
+                   "'_', '-', '.' or '/')",
+                   where, UUID7_MAX_LABEL);
+    }
+    if (uuid7_derive(from->valuestring, derived) != 0 || strcmp(derived, id) != 0) {
+        return say(d, SYNC_E_FIELD_TYPE, "%sfrom: does not derive the id %s", where, id);
+    }
+    memcpy(out, from->valuestring, strlen(from->valuestring) + 1);
+    return 0;
+}
+
 static int decode_change(struct decoder *d, const cJSON *obj, size_t index, struct delta *delta)
 {
     char where[48];
@@ -618,6 +963,10 @@ static int decode_change(struct decoder *d, const cJSON *obj, size_t index, stru
     c->op = op;
     c->table = t;
     memcpy(c->id, id, UUID7_STRLEN + 1);
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(obj, "from");
+    if (from && (rc = check_from(d, from, id, where, c->from)) != 0) {
+        return rc;
+    }
     int64_t seq;
     if ((rc = get_part(d, obj, where, c->part)) != 0 ||
         (rc = get_hex(d, obj, "node", where, &c->node)) != 0 ||
@@ -651,23 +1000,201 @@ static int decode_change(struct decoder *d, const cJSON *obj, size_t index, stru
             }
         }
     }
-    for (const cJSON *item = prev ? prev->child : NULL; item; item = item->next) {
-        struct change_field *field = NULL;
-        for (size_t f = 0; f < c->nfields; f++) {
-            if (!strcmp(field_name(table, &c->fields[f]), item->string)) {
-                field = &c->fields[f];
-            }
+    return decode_prevs(d, prev, c, table, where);
+}
+
+/* The derivation a compact id or reference names: "/<label>" after the
+ * run's base, or "<uuid>/<label>" whole. */
+static int notation_from(struct decoder *d, const char *text, const struct run *run,
+                         const char *where, char from[UUID7_FROMLEN + 1])
+{
+    size_t n = strlen(text);
+    if (text[0] == '/' && !run->base[0]) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s: \"%.64s\" is relative, and no id came before it",
+                   where, text);
+    }
+    if (text[0] == '/' && n <= UUID7_MAX_LABEL + 1) {
+        memcpy(from, run->base, UUID7_STRLEN);
+        memcpy(from + UUID7_STRLEN, text, n + 1);
+    } else if (text[0] != '/' && n <= UUID7_FROMLEN) {
+        memcpy(from, text, n + 1);
+    } else {
+        from[0] = '\0';
+    }
+    if (!uuid7_from_valid(from)) {
+        return say(d, SYNC_E_FIELD_TYPE,
+                   "%s: expected a UUID, \"<uuid>/<label>\" or \"/<label>\" (a label of 1 to %d "
+                   "letters, digits, '_', '-', '.' or '/')",
+                   where, UUID7_MAX_LABEL);
+    }
+    return 0;
+}
+
+/* A value naming a record by its derivation: ["<uuid>/<label>"],
+ * ["/<label>"], or [""] for the run's base itself. */
+static int decode_reference(struct decoder *d, const struct schema_column *col, const cJSON *item,
+                            const char *where, const struct run *run, struct delta *delta,
+                            struct sync_value *out)
+{
+    char from[UUID7_FROMLEN + 1], id[UUID7_STRLEN + 1];
+    const cJSON *text = item->child;
+    if (col->type != SYNC_TEXT || !cJSON_IsString(text) || text->next) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s%s: expected a %s", where, col->name,
+                   col->type == SYNC_TEXT ? "string, null or [derivation]" : "number or null");
+    }
+    char at[80];
+    snprintf(at, sizeof at, "%s%s", where, col->name);
+    if (text->valuestring[0] == '\0') {
+        if (!run->base[0]) {
+            return say(d, SYNC_E_FIELD_TYPE, "%s: [\"\"] names the id before it, and none came",
+                       at);
         }
-        if (!field || op == CHANGE_APPEND) {
-            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%.64s: no such field in this change", where,
-                       item->string);
+        memcpy(id, run->base, sizeof id);
+    } else {
+        int rc = notation_from(d, text->valuestring, run, at, from);
+        if (rc != 0) {
+            return rc;
         }
-        if (!cJSON_IsString(item) ||
-            parse_prev(item->valuestring, &field->prev_hlc, &field->prev_node) != 0) {
-            return say(d, SYNC_E_FIELD_TYPE, "%sprev.%s: expected \"<hlc>:<node>\"", where,
-                       item->string);
+        if (uuid7_derive(from, id) != 0) {
+            return SYNC_E_ARG;
         }
     }
+    return delta_set_text(delta, out, id);
+}
+
+/* The members of a compact change's trailing object, each overriding what
+ * the run implies. */
+static int decode_overrides(struct decoder *d, const cJSON *meta, const char *where,
+                            struct change *c)
+{
+    int64_t seq;
+    int rc = 0;
+    if (!cJSON_IsObject(meta)) {
+        return say(d, SYNC_E_JSON_NOT_OBJECT, "%s: the last item is not an object", where);
+    }
+    if (cJSON_GetObjectItemCaseSensitive(meta, "seq")) {
+        if ((rc = get_int(d, meta, "seq", where, 1, 1, &seq)) != 0) {
+            return rc;
+        }
+        c->seq = seq;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(meta, "node")) {
+        rc = get_hex(d, meta, "node", where, &c->node);
+    }
+    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(meta, "hlc")) {
+        rc = get_hex(d, meta, "hlc", where, &c->hlc);
+    }
+    if (rc == 0 && cJSON_GetObjectItemCaseSensitive(meta, "part")) {
+        rc = get_part(d, meta, where, c->part);
+    }
+    return rc;
+}
+
+/* One change of format 2 (PROTOCOL.md 5.2): [table, id, mask, values...,
+ * {overrides}], read against the run of the changes before it. */
+static int decode_compact(struct decoder *d, const cJSON *arr, size_t index, struct delta *delta,
+                          struct run *run)
+{
+    char where[48];
+    snprintf(where, sizeof where, "changes[%zu].", index);
+    if (!cJSON_IsArray(arr)) {
+        return say(d, SYNC_E_FIELD_TYPE, "changes[%zu]: expected an array", index);
+    }
+    const cJSON *name = arr->child;
+    const cJSON *idv = name ? name->next : NULL;
+    const cJSON *maskv = idv ? idv->next : NULL;
+    if (!maskv) {
+        return say(d, SYNC_E_FIELD_MISSING, "changes[%zu]: expected [table, id, mask, values...]",
+                   index);
+    }
+    if (!cJSON_IsString(name)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%stable: expected a string", where);
+    }
+    int t = schema_table(d->schema, name->valuestring);
+    if (t < 0) {
+        return say(d, SYNC_E_UNKNOWN_TABLE, "%stable: no table named \"%.64s\"", where,
+                   name->valuestring);
+    }
+    const struct schema_table *table = &d->schema->tables[t];
+    double m = maskv->valuedouble;
+    if (!cJSON_IsNumber(maskv) || m != floor(m) || m < 0 || m >= ldexp(1.0, (int)table->ncolumns)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%smask: expected a mask of %s's %zu columns", where,
+                   table->name, table->ncolumns);
+    }
+    uint64_t mask = (uint64_t)m;
+    size_t nvalues = 0;
+    for (uint64_t b = mask; b; b &= b - 1) {
+        nvalues++;
+    }
+    size_t count = (size_t)cJSON_GetArraySize(arr);
+    if (count != 3 + nvalues && count != 4 + nvalues) {
+        return say(d, SYNC_E_FIELD_TYPE,
+                   "%smask: %zu values expected after it (and an object at most), %zu found", where,
+                   nvalues, count - 3);
+    }
+    enum change_op op = table->kind == SCHEMA_APPEND ? CHANGE_APPEND
+                        : mask                       ? CHANGE_PUT
+                                                     : CHANGE_DELETE;
+    struct change *c = delta_add_change(delta, op == CHANGE_DELETE ? 1 : nvalues);
+    if (!c) {
+        return SYNC_E_NOMEM;
+    }
+    c->op = op;
+    c->table = t;
+    char at[64];
+    snprintf(at, sizeof at, "%sid", where);
+    int rc;
+    if (!cJSON_IsString(idv)) {
+        return say(d, SYNC_E_FIELD_TYPE, "%s: expected a UUID or a derivation", at);
+    }
+    if (uuid7_valid(idv->valuestring)) {
+        memcpy(c->id, idv->valuestring, UUID7_STRLEN + 1);
+    } else if ((rc = notation_from(d, idv->valuestring, run, at, c->from)) != 0) {
+        return rc;
+    } else if (uuid7_derive(c->from, c->id) != 0) {
+        return SYNC_E_ARG;
+    }
+    memcpy(run->base, c->from[0] ? c->from : c->id, UUID7_STRLEN);
+    run->base[UUID7_STRLEN] = '\0';
+    const cJSON *item = maskv->next;
+    size_t f = 0;
+    for (size_t k = 0; k < table->ncolumns; k++) {
+        if (!(mask & (UINT64_C(1) << k))) {
+            continue;
+        }
+        struct change_field *field = &c->fields[f++];
+        field->column = (int)k;
+        rc = cJSON_IsArray(item)
+                 ? decode_reference(d, &table->columns[k], item, where, run, delta, &field->value)
+                 : decode_value(d, &table->columns[k], item, where, delta, &field->value);
+        if (rc != 0) {
+            return rc;
+        }
+        item = item->next;
+    }
+    if (op == CHANGE_DELETE) {
+        c->fields[0].column = DELTA_DELETED;
+        c->fields[0].value = (struct sync_value){.type = SYNC_INT, .i = 1};
+    }
+    c->node = run->node;
+    c->seq = run->seq + 1;
+    c->hlc = run->hlc + 1;
+    memcpy(c->part, run->part, sizeof c->part);
+    if (item && ((rc = decode_overrides(d, item, where, c)) != 0 ||
+                 (rc = decode_prevs(d, cJSON_GetObjectItemCaseSensitive(item, "prev"), c, table,
+                                    where)) != 0)) {
+        return rc;
+    }
+    if (!c->part[0]) {
+        return say(d, SYNC_E_FIELD_MISSING, "%spart: missing (no partition came before it)", where);
+    }
+    if (c->seq > JSON_MAX_SAFE_INT) {
+        return say(d, SYNC_E_FIELD_TYPE, "%sseq: beyond 2^53", where);
+    }
+    run->node = c->node;
+    run->seq = c->seq;
+    run->hlc = c->hlc;
+    memcpy(run->part, c->part, sizeof run->part);
     return 0;
 }
 
@@ -682,10 +1209,11 @@ static int decode_tree(struct decoder *d, const cJSON *root, struct delta *delta
     if ((rc = get_int(d, root, "hamlet", "", 1, 0, &version)) != 0) {
         return rc;
     }
-    if (version != DELTA_VERSION) {
-        return say(d, SYNC_E_DELTA_VERSION, "delta version %lld (this program reads %d)",
-                   (long long)version, DELTA_VERSION);
+    if (version != DELTA_VERSION && version != DELTA_VERSION1) {
+        return say(d, SYNC_E_DELTA_VERSION, "delta version %lld (this program reads %d and %d)",
+                   (long long)version, DELTA_VERSION1, DELTA_VERSION);
     }
+    delta->version = (int)version;
     if ((rc = get_string(d, root, "type", "", &type)) != 0) {
         return rc;
     }
@@ -764,9 +1292,13 @@ static int decode_tree(struct decoder *d, const cJSON *root, struct delta *delta
         return say(d, SYNC_E_TOO_MANY, "%zu changes (the limit is %zu)", count,
                    d->limits->max_changes);
     }
+    struct run run;
+    run_start(&run, delta);
     size_t i = 0;
     for (const cJSON *c = changes->child; c; c = c->next, i++) {
-        if ((rc = decode_change(d, c, i, delta)) != 0) {
+        rc = delta->version == DELTA_VERSION ? decode_compact(d, c, i, delta, &run)
+                                             : decode_change(d, c, i, delta);
+        if (rc != 0) {
             return rc;
         }
     }
@@ -814,220 +1346,94 @@ int delta_decode(const struct schema *schema, const struct envelope_limits *limi
 }
 
 /* ---- the journal's form of one change ----
- * The journal stores a body for every change merged, so it is written here
- * directly: the same bytes cJSON_PrintUnformatted() prints for
- * change_json()'s tree (members in the same order, strings escaped as cJSON
- * escapes them), without building the tree. A real number is printed by
- * cJSON itself, so that its digits are cJSON's. */
+ * The journal stores a body for every change merged: the change as format
+ * 1 writes it (PROTOCOL.md 5.4), printed directly, without a tree of JSON
+ * nodes, in the bytes cJSON_PrintUnformatted() would print (strings escaped
+ * as cJSON escapes them; a real number printed by cJSON itself). */
 
-struct text_out {
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-
-static void out_bytes(struct text_out *o, const char *bytes, size_t n)
+/* The journal's form (the change as format 1 writes it), appended to o. */
+static int journal_change(struct text_out *o, const struct schema *schema, const struct change *c)
 {
-    if (o->failed) {
-        return;
-    }
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(o->buf, cap);
-        if (!grown) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = grown;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, bytes, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-}
-
-static void out_text(struct text_out *o, const char *text)
-{
-    out_bytes(o, text, strlen(text));
-}
-
-/* The bytes a JSON string cannot hold as they are: those below 0x20, the
- * quote and the backslash. */
-/* clang-format off */
-static const unsigned char needs_escape[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-};
-/* clang-format on */
-
-/* A JSON string, escaped as cJSON escapes: the two-character escapes for
- * quote, backslash, \b \f \n \r \t, \u00xx for other bytes below 0x20,
- * every other byte as it is. Runs of bytes that need no escape are copied
- * whole. */
-static void out_string(struct text_out *o, const char *s)
-{
-    out_bytes(o, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s;
-    for (;;) {
-        const unsigned char *run = p;
-        while (!needs_escape[p[0]] && !needs_escape[p[1]] && !needs_escape[p[2]] &&
-               !needs_escape[p[3]]) {
-            p += 4; /* none of the four is the terminating NUL */
-        }
-        while (!needs_escape[*p]) {
-            p++;
-        }
-        out_bytes(o, (const char *)run, (size_t)(p - run));
-        if (*p == '\0') {
-            break;
-        }
-        char esc[8] = {'\\', (char)*p, '\0'};
-        switch (*p) {
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '"':
-        case '\\':
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            break;
-        }
-        out_text(o, esc);
-        p++;
-    }
-    out_bytes(o, "\"", 1);
-}
-
-static void out_member(struct text_out *o, int first, const char *key)
-{
-    if (!first) {
-        out_bytes(o, ",", 1);
-    }
-    out_string(o, key);
-    out_bytes(o, ":", 1);
-}
-
-static void out_value(struct text_out *o, const struct sync_value *v)
-{
-    char text[24];
-    switch (v->type) {
-    case SYNC_INT:
-        snprintf(text, sizeof text, "%" PRId64, v->i);
-        out_text(o, text);
-        return;
-    case SYNC_TEXT:
-        out_string(o, v->s);
-        return;
-    case SYNC_REAL: {
-        cJSON *item = cJSON_CreateNumber(v->r);
-        char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
-        cJSON_Delete(item);
-        if (!printed) {
-            o->failed = 1;
-            return;
-        }
-        out_text(o, printed);
-        cJSON_free(printed);
-        return;
-    }
-    case SYNC_NULL:
-        break;
-    }
-    out_text(o, "null");
-}
-
-int delta_change_json(const struct schema *schema, const struct change *c, char **json)
-{
-    *json = NULL;
-    if (c->table < 0 || (size_t)c->table >= schema->ntables || c->op < CHANGE_PUT ||
-        c->op > CHANGE_DELETE) {
-        return SYNC_E_ARG;
+    int at[SCHEMA_MAX_COLUMNS];
+    uint64_t mask;
+    int rc = change_shape(schema, c, at, &mask);
+    if (rc != 0) {
+        return rc;
     }
     const struct schema_table *table = &schema->tables[c->table];
     int has_prev = 0;
     for (size_t f = 0; f < c->nfields; f++) {
         const struct change_field *field = &c->fields[f];
-        if (field->column != DELTA_DELETED &&
-            (field->column < 0 || (size_t)field->column >= table->ncolumns)) {
-            return SYNC_E_ARG;
-        }
         has_prev |= c->op != CHANGE_APPEND && (field->prev_hlc || field->prev_node);
     }
-    struct text_out o = {0};
     char text[2 * HLC_HEXLEN + 2];
-    /* One allocation in the usual case: the estimate is within a few per
-     * cent, and escapes are rare. */
-    o.cap = delta_change_size(schema, c) + 64;
-    if (!(o.buf = malloc(o.cap))) {
-        return SYNC_E_NOMEM;
-    }
     snprintf(text, sizeof text, "%" PRId64, c->seq);
-    out_text(&o, "{\"seq\":");
-    out_text(&o, text);
-    out_member(&o, 0, "op");
-    out_string(&o, op_names[c->op]);
-    out_member(&o, 0, "table");
-    out_string(&o, table->name);
-    out_member(&o, 0, "id");
-    out_string(&o, c->id);
-    out_member(&o, 0, "part");
-    out_string(&o, c->part);
+    out_text(o, "{\"seq\":");
+    out_text(o, text);
+    out_member(o, 0, "op");
+    out_string(o, op_names[c->op]);
+    out_member(o, 0, "table");
+    out_string(o, table->name);
+    out_member(o, 0, "id");
+    out_string(o, c->id);
+    if (c->from[0]) {
+        out_member(o, 0, "from");
+        out_string(o, c->from);
+    }
+    out_member(o, 0, "part");
+    out_string(o, c->part);
     hlc_format(c->node, text);
-    out_member(&o, 0, "node");
-    out_string(&o, text);
+    out_member(o, 0, "node");
+    out_string(o, text);
     hlc_format(c->hlc, text);
-    out_member(&o, 0, "hlc");
-    out_string(&o, text);
+    out_member(o, 0, "hlc");
+    out_string(o, text);
     if (c->op != CHANGE_DELETE) {
-        out_member(&o, 0, "set");
-        out_bytes(&o, "{", 1);
+        out_member(o, 0, "set");
+        out_bytes(o, "{", 1);
         int first = 1;
         for (size_t f = 0; f < c->nfields; f++) {
             if (c->fields[f].column != DELTA_DELETED) {
-                out_member(&o, first, field_name(table, &c->fields[f]));
-                out_value(&o, &c->fields[f].value);
+                out_member(o, first, field_name(table, &c->fields[f]));
+                out_value(o, &c->fields[f].value);
                 first = 0;
             }
         }
-        out_bytes(&o, "}", 1);
+        out_bytes(o, "}", 1);
     }
     if (has_prev) {
-        out_member(&o, 0, "prev");
-        out_bytes(&o, "{", 1);
+        out_member(o, 0, "prev");
+        out_bytes(o, "{", 1);
         int first = 1;
         for (size_t f = 0; f < c->nfields; f++) {
             const struct change_field *field = &c->fields[f];
             if (field->prev_hlc || field->prev_node) {
                 format_prev(field->prev_hlc, field->prev_node, text);
-                out_member(&o, first, field_name(table, field));
-                out_string(&o, text);
+                out_member(o, first, field_name(table, field));
+                out_string(o, text);
                 first = 0;
             }
         }
-        out_bytes(&o, "}", 1);
+        out_bytes(o, "}", 1);
     }
-    out_bytes(&o, "}", 1);
-    if (o.failed) {
-        free(o.buf);
+    out_bytes(o, "}", 1);
+    return 0;
+}
+
+int delta_change_json(const struct schema *schema, const struct change *c, char **json)
+{
+    *json = NULL;
+    struct text_out o = {0};
+    /* One allocation in the usual case: the estimate is generous for the
+     * keys of this form, and escapes are rare. */
+    o.cap = 2 * delta_change_size(schema, c) + 160;
+    if (!(o.buf = malloc(o.cap))) {
         return SYNC_E_NOMEM;
+    }
+    int rc = journal_change(&o, schema, c);
+    if (rc != 0 || o.failed) {
+        free(o.buf);
+        return rc ? rc : SYNC_E_NOMEM;
     }
     *json = o.buf;
     return 0;

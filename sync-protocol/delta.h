@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DELTA_VERSION  1    /* the JSON format version ("hamlet" field) */
+#define DELTA_VERSION  2    /* the JSON format written ("hamlet" field) */
+#define DELTA_VERSION1 1    /* the first format, still read and answered */
 #define DELTA_DELETED  (-1) /* change_field.column of the tombstone */
 #define DELTA_MAX_PART 64   /* bytes in a partition value */
 
@@ -43,6 +44,8 @@ struct change {
     enum change_op op;
     int table;                     /* index in schema->tables */
     char id[UUID7_STRLEN + 1];     /* the record */
+    char from[UUID7_FROMLEN + 1];  /* "<uuid>/<label>" when id is derived
+                                      from it (uuid7_derive()), else "" */
     char part[DELTA_MAX_PART + 1]; /* the record's partition (village) */
     uint64_t node;                 /* origin node */
     int64_t seq;                   /* origin's sequence number, from 1 */
@@ -65,6 +68,8 @@ struct delta_refusal {
 
 struct delta {
     enum delta_type type;
+    int version;                   /* the format: DELTA_VERSION (new deltas)
+                                      or DELTA_VERSION1 */
     uint64_t node;                 /* sender's node id */
     char part[DELTA_MAX_PART + 1]; /* push: the sender's partition */
     int64_t time_ms;               /* sender's corrected wall clock */
@@ -82,7 +87,8 @@ struct delta {
     size_t changes_cap, refused_cap; /* private */
 };
 
-/* delta_new(type): an empty delta. NULL on out-of-memory. Free with
+/* delta_new(type): an empty delta of the current format (DELTA_VERSION).
+ * NULL on out-of-memory. Free with
  * delta_free(), which frees every change and string in it. */
 struct delta *delta_new(enum delta_type type);
 void delta_free(struct delta *delta); /* accepts NULL */
@@ -103,11 +109,12 @@ int delta_add_refusal(struct delta *delta, int64_t seq, int code, const char *me
 /* delta_drop_changes(delta): remove all changes, keeping the header. */
 void delta_drop_changes(struct delta *delta);
 
-/* delta_change_size(schema, change): the bytes the change takes in the
- * JSON, for sizing batches. */
+/* delta_change_size(schema, change): about the bytes the change takes in
+ * a delta of the current format (before compression), for sizing batches. */
 size_t delta_change_size(const struct schema *schema, const struct change *change);
 
-/* delta_encode(schema, delta, json, len): the delta as compact JSON. On
+/* delta_encode(schema, delta, json, len): the delta as JSON without
+ * whitespace, in the format delta->version names. On
  * success *json is malloc'd and NUL-terminated (the caller frees it).
  * Returns 0, SYNC_E_NOMEM, or SYNC_E_ARG for a change the schema lacks. */
 int delta_encode(const struct schema *schema, const struct delta *delta, char **json, size_t *len);

@@ -987,15 +987,25 @@ static int commit_local(struct replica *r, struct change *c, struct row *row)
     return 0;
 }
 
+/* The table, partition and record a write names; the record as a UUID or
+ * a derivation "<uuid>/<label>", whose uuid7_derive() is the id (into
+ * c's id and from, when c is given). */
 static int check_record_args(const struct replica *r, const char *table, const char *id,
-                             const char *part, int *t)
+                             const char *part, int *t, struct change *c)
 {
     *t = schema_table(r->schema, table);
     if (*t < 0) {
         return SYNC_E_UNKNOWN_TABLE;
     }
-    if (!uuid7_valid(id)) {
+    if (c && uuid7_from_valid(id)) {
+        snprintf(c->from, sizeof c->from, "%s", id);
+        if (uuid7_derive(id, c->id) != 0) {
+            return SYNC_E_ARG;
+        }
+    } else if (!uuid7_valid(id)) {
         return SYNC_E_ARG;
+    } else if (c) {
+        snprintf(c->id, sizeof c->id, "%s", id);
     }
     if (part && (part[0] == '\0' || strlen(part) > DELTA_MAX_PART ||
                  !delta_utf8_valid(part, strlen(part)))) {
@@ -1041,13 +1051,12 @@ static int fill_fields(const struct replica *r, const struct schema_table *table
 int replica_put(struct replica *r, const char *table, const char *id, const char *part, size_t n,
                 const char *const *columns, const struct sync_value *values, int *changed)
 {
-    int t;
-    int rc = check_record_args(r, table, id, part, &t);
+    int t = schema_table(r->schema, table);
     if (changed) {
         *changed = 0;
     }
-    if (rc != 0) {
-        return rc;
+    if (t < 0) {
+        return SYNC_E_UNKNOWN_TABLE;
     }
     const struct schema_table *tbl = &r->schema->tables[t];
     if (tbl->kind != SCHEMA_RECORD) {
@@ -1062,11 +1071,12 @@ int replica_put(struct replica *r, const char *table, const char *id, const char
         delta_free(d);
         return SYNC_E_NOMEM;
     }
+    int rc = check_record_args(r, table, id, part, &t, c);
     c->op = CHANGE_PUT;
     c->table = t;
-    snprintf(c->id, sizeof c->id, "%s", id);
     snprintf(c->part, sizeof c->part, "%s", part);
-    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0) {
+    id = c->id;
+    if (rc != 0 || (rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0) {
         delta_free(d);
         return rc;
     }
@@ -1122,10 +1132,9 @@ int replica_put(struct replica *r, const char *table, const char *id, const char
 int replica_append(struct replica *r, const char *table, const char *id, const char *part, size_t n,
                    const char *const *columns, const struct sync_value *values)
 {
-    int t;
-    int rc = check_record_args(r, table, id, part, &t);
-    if (rc != 0) {
-        return rc;
+    int t = schema_table(r->schema, table);
+    if (t < 0) {
+        return SYNC_E_UNKNOWN_TABLE;
     }
     const struct schema_table *tbl = &r->schema->tables[t];
     if (tbl->kind != SCHEMA_APPEND || !part) {
@@ -1137,11 +1146,13 @@ int replica_append(struct replica *r, const char *table, const char *id, const c
         delta_free(d);
         return SYNC_E_NOMEM;
     }
+    int rc = check_record_args(r, table, id, part, &t, c);
     c->op = CHANGE_APPEND;
     c->table = t;
-    snprintf(c->id, sizeof c->id, "%s", id);
     snprintf(c->part, sizeof c->part, "%s", part);
-    if ((rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0 || (rc = work_begin(r)) != 0) {
+    id = c->id;
+    if (rc != 0 || (rc = fill_fields(r, tbl, d, c, n, columns, values)) != 0 ||
+        (rc = work_begin(r)) != 0) {
         delta_free(d);
         return rc;
     }
@@ -1175,7 +1186,7 @@ int replica_append(struct replica *r, const char *table, const char *id, const c
 int replica_delete(struct replica *r, const char *table, const char *id)
 {
     int t;
-    int rc = check_record_args(r, table, id, NULL, &t);
+    int rc = check_record_args(r, table, id, NULL, &t, NULL);
     if (rc != 0) {
         return rc;
     }

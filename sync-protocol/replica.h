@@ -72,7 +72,10 @@ void replica_rollback(struct replica *replica);
 /* ---- local writes ---- */
 
 /* replica_put(replica, table, id, part, n, columns, values, changed): set n
- * fields of a record, creating it in partition part if it is new. Fields
+ * fields of a record, creating it in partition part if it is new. id is the
+ * record's UUID, or a derivation "<uuid>/<label>" (uuid7_from_valid()): the
+ * record is then uuid7_derive(id), and the change carries the derivation so
+ * that syncs need not send the id (PROTOCOL.md 1, 5.2). Fields
  * whose value is unchanged are not recorded; if none changed, nothing is
  * written and *changed (if given) is 0, else 1. Errors: SYNC_E_UNKNOWN_TABLE,
  * SYNC_E_UNKNOWN_COLUMN, SYNC_E_FIELD_TYPE (value of the wrong type, text
@@ -84,13 +87,14 @@ int replica_put(struct replica *replica, const char *table, const char *id, cons
                 int *changed);
 
 /* replica_append(replica, table, id, part, n, columns, values): write a row
- * of an append-only table. Writing an identical row again does nothing;
+ * of an append-only table (id as for replica_put()). Writing an identical row again does nothing;
  * another row under an existing id is SYNC_E_APPEND_ONLY. Other errors as
  * replica_put(). */
 int replica_append(struct replica *replica, const char *table, const char *id, const char *part,
                    size_t n, const char *const *columns, const struct sync_value *values);
 
-/* replica_delete(replica, table, id): set the record's tombstone. Deleting
+/* replica_delete(replica, table, id): set the record's tombstone (id a
+ * UUID: a derivation is SYNC_E_ARG). Deleting
  * a deleted record does nothing. Errors: SYNC_E_NOT_FOUND,
  * SYNC_E_APPEND_ONLY, and those of replica_put(). */
 int replica_delete(struct replica *replica, const char *table, const char *id);

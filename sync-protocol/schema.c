@@ -72,6 +72,9 @@ int schema_check(const struct schema *schema, char *why, size_t why_len)
         if (table->ncolumns > 0 && !table->columns) {
             return fail(why, why_len, "%s: no column array", table->name);
         }
+        if (table->ncolumns > SCHEMA_MAX_COLUMNS) {
+            return fail(why, why_len, "%s: more than %d columns", table->name, SCHEMA_MAX_COLUMNS);
+        }
         for (size_t c = 0; c < table->ncolumns; c++) {
             const struct schema_column *col = &table->columns[c];
             if (!identifier_ok(col->name) || !strcmp(col->name, "id") ||

@@ -44,6 +44,10 @@ enum schema_kind {
     SCHEMA_APPEND, /* rows written once, never edited or deleted (events) */
 };
 
+#define SCHEMA_MAX_COLUMNS                                                                         \
+    52 /* replicated columns of a table (a mask of them                                            \
+          is a JSON integer, below 2^53) */
+
 struct schema_column {
     const char *name;
     enum sync_type type; /* SYNC_INT, SYNC_REAL or SYNC_TEXT; NULL is always allowed */
@@ -66,7 +70,8 @@ struct schema {
 };
 
 /* schema_check(schema, why, why_len): validate a description: names are
- * lower-case identifiers ([a-z_][a-z0-9_]*, at most 63 characters), no
+ * lower-case identifiers ([a-z_][a-z0-9_]*, at most 63 characters), at most
+ * SCHEMA_MAX_COLUMNS columns a table, no
  * duplicates, no reserved names (id, deleted, the partition, names starting
  * with "hl_"), types known. Returns 0, or SYNC_E_SCHEMA with the reason in
  * why (if given). */

@@ -8,6 +8,7 @@
 
 #include "sync_error.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -88,6 +89,48 @@ int uuid7_valid(const char *s)
                 return 0;
             }
         } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int uuid7_derive(const char *seed, char out[UUID7_STRLEN + 1])
+{
+    unsigned char b[16];
+    size_t len = seed ? strnlen(seed, 1001) : 0;
+    if (!seed || !out || len > 1000 || sodium_init() < 0 ||
+        crypto_generichash(b, sizeof b, (const unsigned char *)seed, len, NULL, 0) != 0) {
+        return SYNC_E_ARG;
+    }
+    b[6] = (unsigned char)(0x80 | (b[6] & 0x0f));
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
+    snprintf(out, UUID7_STRLEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+    return 0;
+}
+
+int uuid7_from_valid(const char *from)
+{
+    if (!from) {
+        return 0;
+    }
+    size_t len = strnlen(from, UUID7_FROMLEN + 1);
+    if (len < UUID7_STRLEN + 2 || len > UUID7_FROMLEN || from[UUID7_STRLEN] != '/') {
+        return 0;
+    }
+    char base[UUID7_STRLEN + 1];
+    memcpy(base, from, UUID7_STRLEN);
+    base[UUID7_STRLEN] = '\0';
+    if (!uuid7_valid(base)) {
+        return 0;
+    }
+    for (const char *p = from + UUID7_STRLEN + 1; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == '/')) {
             return 0;
         }
     }

@@ -676,8 +676,8 @@ static const struct malformed malformed_cases[] = {
      "{\"hamlet\":1,\"type\":\"reply\",\"node\":\"@N@\",\"time\":1,\"clock\":\"0000000000000001\","
      "\"cursor\":0,\"acked\":0,\"resume_from\":0,\"more\":false,\"changes\":[]}",
      0, 400, "field_type"},
-    {"delta version 2",
-     "{\"hamlet\":2,\"type\":\"push\",\"node\":\"@N@\",\"time\":1,\"clock\":\"0000000000000001\","
+    {"delta version 3",
+     "{\"hamlet\":3,\"type\":\"push\",\"node\":\"@N@\",\"time\":1,\"clock\":\"0000000000000001\","
      "\"cursor\":0,\"part\":\"@P@\",\"changes\":[]}",
      0, 400, "delta_version"},
     {"unknown table",

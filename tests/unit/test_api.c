@@ -340,7 +340,7 @@ static void test_malformed_bodies(void **state)
     const char *bodies[][2] = {
         {"[1,2]", "json_not_object"},
         {"{\"hamlet\":1,", "json"},
-        {"{\"hamlet\":2,\"type\":\"push\"}", "delta_version"},
+        {"{\"hamlet\":3,\"type\":\"push\"}", "delta_version"},
         {"{\"hamlet\":1,\"type\":\"push\",\"node\":\"00\"}", "field_type"},
         {"\xff\xfe", "utf8"},
     };

@@ -19,7 +19,9 @@
 #include "delta.h"
 #include "ledger_schema.h"
 #include "sync_error.h"
+#include "uuid7.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,12 +437,21 @@ static void assert_change_equal(const struct change *a, const struct change *b)
     assert_true(a->node == b->node);
     assert_true(a->seq == b->seq);
     assert_true(a->hlc == b->hlc);
+    assert_string_equal(a->from, b->from);
     assert_int_equal(a->nfields, b->nfields);
+    /* The same fields, in any order: the compact form writes them in the
+     * table's column order. */
     for (size_t f = 0; f < a->nfields; f++) {
-        assert_int_equal(a->fields[f].column, b->fields[f].column);
-        assert_value_equal(&a->fields[f].value, &b->fields[f].value);
-        assert_true(a->fields[f].prev_hlc == b->fields[f].prev_hlc);
-        assert_true(a->fields[f].prev_node == b->fields[f].prev_node);
+        const struct change_field *fb = NULL;
+        for (size_t g = 0; g < b->nfields; g++) {
+            if (b->fields[g].column == a->fields[f].column) {
+                fb = &b->fields[g];
+            }
+        }
+        assert_non_null(fb);
+        assert_value_equal(&a->fields[f].value, &fb->value);
+        assert_true(a->fields[f].prev_hlc == fb->prev_hlc);
+        assert_true(a->fields[f].prev_node == fb->prev_node);
     }
 }
 
@@ -991,10 +1002,10 @@ static void test_too_many_changes(void **state)
 static void test_delta_version(void **state)
 {
     (void)state;
-    expect_json(push_top("hamlet", "2"), NULL, SYNC_E_DELTA_VERSION, "version 2");
+    expect_json(push_top("hamlet", "3"), NULL, SYNC_E_DELTA_VERSION, "version 3");
     expect_json(push_top("hamlet", "0"), NULL, SYNC_E_DELTA_VERSION, NULL);
     expect_json(push_top("hamlet", "1000"), NULL, SYNC_E_DELTA_VERSION, NULL);
-    expect_json(reply_top("hamlet", "2"), NULL, SYNC_E_DELTA_VERSION, NULL);
+    expect_json(reply_top("hamlet", "3"), NULL, SYNC_E_DELTA_VERSION, NULL);
     expect_json(push_top("hamlet", "\"1\""), NULL, SYNC_E_FIELD_TYPE, "hamlet");
     expect_json(push_top("hamlet", "-1"), NULL, SYNC_E_FIELD_TYPE, "hamlet");
 }
@@ -1284,11 +1295,20 @@ static void test_change_json_round_trip(void **state)
     delta_free(back);
 }
 
-static void check_change_size(const struct change *c)
+/* The estimate against the change's bytes in a delta of its own, written
+ * in the current (compact) form. */
+static void check_change_size(const struct delta *d, const struct change *c)
 {
-    char *json = NULL;
-    assert_int_equal(delta_change_json(ledger_schema_get(), c, &json), 0);
-    size_t real = strlen(json);
+    struct delta one = *d, none = *d;
+    one.changes = (struct change *)(uintptr_t)c;
+    one.nchanges = 1;
+    none.nchanges = 0;
+    char *json = NULL, *empty = NULL;
+    size_t len = 0, empty_len = 0;
+    assert_int_equal(delta_encode(ledger_schema_get(), &one, &json, &len), 0);
+    assert_int_equal(delta_encode(ledger_schema_get(), &none, &empty, &empty_len), 0);
+    size_t real = len - empty_len;
+    free(empty);
     size_t guess = delta_change_size(ledger_schema_get(), c);
     if (guess > 2 * real || 2 * guess < real) {
         print_error("delta_change_size says %zu for %zu bytes: %.200s\n", guess, real, json);
@@ -1303,7 +1323,7 @@ static void test_change_size(void **state)
     (void)state;
     struct delta *d = sample_push();
     for (size_t i = 0; i < d->nchanges; i++) {
-        check_change_size(&d->changes[i]);
+        check_change_size(d, &d->changes[i]);
     }
     /* Long texts: a case's facts, a multi-line note with quotes. */
     char *facts = repeat('x', 20000);
@@ -1311,12 +1331,12 @@ static void test_change_size(void **state)
     set_text(d, c, 0, "facts", facts);
     set_text(d, c, 1, "claims", "one line\nand \"another\" line\n");
     set_prev(c, 0, HLC(9), 1);
-    check_change_size(c);
+    check_change_size(d, c);
     memset(facts, '\n', 5000);
     facts[5000] = '\0';
     c = add_change(d, CHANGE_APPEND, "events", ID_2, 11, HLC(11), 1);
     set_text(d, c, 0, "note", facts);
-    check_change_size(c);
+    check_change_size(d, c);
     free(facts);
 
     /* The sizes of the changes add up to about the size of the delta. */
@@ -1330,6 +1350,288 @@ static void test_change_size(void **state)
     assert_true(sum <= 2 * len && 2 * sum >= len);
     free(json);
     delta_free(d);
+}
+
+/* ---- format 2: the compact changes ---- */
+
+#define HEAD2                                                                                      \
+    "{\"hamlet\":2,\"type\":\"push\",\"node\":\"" NODE_A "\",\"part\":\"" PART "\","               \
+    "\"time\":1,\"clock\":\"" CLOCK "\",\"cursor\":0,\"pull_bytes\":0,\"changes\":["
+#define REPLY2                                                                                     \
+    "{\"hamlet\":2,\"type\":\"reply\",\"node\":\"" NODE_HUB "\",\"time\":1,\"clock\":\"" CLOCK     \
+    "\",\"cursor\":0,\"acked\":0,\"resume_from\":0,\"more\":false,\"changes\":["
+
+/* A format-2 push of the given changes, malloc'd for expect_json(). */
+static char *push2(const char *changes)
+{
+    size_t n = strlen(HEAD2) + strlen(changes) + 3;
+    char *s = malloc(n);
+    assert_non_null(s);
+    snprintf(s, n, "%s%s]}", HEAD2, changes);
+    return s;
+}
+
+/* The worked example of PROTOCOL.md 5.3, byte for byte. */
+static void test_worked_example(void **state)
+{
+    (void)state;
+    static const char expected[] =
+        "{\"hamlet\":2,\"type\":\"push\",\"node\":\"5f3a9c0e12d47b61\",\"time\":1767233000500,"
+        "\"clock\":\"019b774b92410000\",\"cursor\":0,\"part\":\"yangliu\",\"pull_bytes\":262144,"
+        "\"changes\":["
+        "[\"cases\",\"019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55\",48,2,\"registered\","
+        "{\"hlc\":\"019b774885000000\"}],"
+        "[\"cases\",\"019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55\",32,\"accepted\","
+        "{\"hlc\":\"019b774b92400000\",\"prev\":{\"status\":\"019b774885000000:5f3a9c0e12d47b61\"}}"
+        "],"
+        "[\"events\",\"019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47\",15,"
+        "\"019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55\",\"2026-01-01\",\"visit\",\"走访双方\","
+        "{\"hlc\":\"019b774b92410000\"}]]}";
+    static const uint8_t header[] = {0x48, 0x4d, 0x4c, 0x54, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                     0x01, 0x31, 0x00, 0x00, 0x02, 0x29, 0x91, 0xdf, 0x4a, 0x98};
+    const struct schema *schema = ledger_schema_get();
+    struct delta *d = delta_new(DELTA_PUSH);
+    assert_non_null(d);
+    d->node = 0x5f3a9c0e12d47b61ull;
+    snprintf(d->part, sizeof d->part, "yangliu");
+    d->time_ms = 1767233000500;
+    d->clock = 0x019b774b92410000ull;
+    d->pull_bytes = 262144;
+    struct change *c = add_change(d, CHANGE_PUT, "cases", "019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55", 1,
+                                  0x019b774885000000ull, 2);
+    set_text(d, c, 0, "status", "registered");
+    set_int(c, 1, "severity", 2);
+    c = add_change(d, CHANGE_PUT, "cases", "019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55", 2,
+                   0x019b774b92400000ull, 1);
+    set_text(d, c, 0, "status", "accepted");
+    set_prev(c, 0, 0x019b774885000000ull, d->node);
+    c = add_change(d, CHANGE_APPEND, "events", "019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47", 3,
+                   0x019b774b92410000ull, 4);
+    set_text(d, c, 0, "case_id", "019b7a3c-5e00-7a21-9c3e-2f6b1d0a4e55");
+    set_text(d, c, 1, "date", "2026-01-01");
+    set_text(d, c, 2, "kind", "visit");
+    set_text(d, c, 3, "note", "走访双方");
+    for (size_t i = 0; i < d->nchanges; i++) {
+        snprintf(d->changes[i].part, sizeof d->changes[i].part, "yangliu");
+        d->changes[i].node = d->node;
+    }
+    char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(delta_encode(schema, d, &json, &len), 0);
+    assert_string_equal(json, expected);
+    assert_int_equal(len, 553);
+    free(json);
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    assert_int_equal(delta_pack(schema, d, 9, &env, &env_len), 0);
+    assert_int_equal(env_len, 325);
+    assert_memory_equal(env, header, sizeof header);
+    free(env);
+    /* Format 1 gives the example of 5.4: 850 bytes. */
+    d->version = DELTA_VERSION1;
+    assert_int_equal(delta_encode(schema, d, &json, &len), 0);
+    assert_int_equal(len, 850);
+    assert_non_null(strstr(json, "{\"seq\":3,\"op\":\"append\",\"table\":\"events\""));
+    free(json);
+    delta_free(d);
+}
+
+#define CASE_ID  "04aea4e3-f8c9-49c6-a460-d415c80d276e"
+#define OTHER_ID "018bcfe5-6800-7abc-8def-0123456789ab"
+
+/* A case imported with a party and an event, named by derivations, then
+ * a party of another case: relative derivations after their case, whole
+ * ones elsewhere, and references to ids the delta derived before. */
+static void test_derivations(void **state)
+{
+    (void)state;
+    const struct schema *schema = ledger_schema_get();
+    struct delta *d = delta_new(DELTA_PUSH);
+    assert_non_null(d);
+    d->node = NODE_A_VAL;
+    snprintf(d->part, sizeof d->part, "%s", PART);
+    char contact[UUID7_STRLEN + 1], party[UUID7_STRLEN + 1], event[UUID7_STRLEN + 1],
+        other[UUID7_STRLEN + 1];
+    assert_int_equal(uuid7_derive(CASE_ID "/contact/0", contact), 0);
+    assert_int_equal(uuid7_derive(CASE_ID "/party/0", party), 0);
+    assert_int_equal(uuid7_derive(CASE_ID "/event/0", event), 0);
+    assert_int_equal(uuid7_derive(OTHER_ID "/party/1/2", other), 0);
+
+    struct change *c = add_change(d, CHANGE_PUT, "cases", CASE_ID, 1, HLC(1), 1);
+    set_text(d, c, 0, "title", "a boundary");
+    c = add_change(d, CHANGE_PUT, "contacts", contact, 2, HLC(2), 1);
+    snprintf(c->from, sizeof c->from, "%s", CASE_ID "/contact/0");
+    set_text(d, c, 0, "name", "谭德胜");
+    c = add_change(d, CHANGE_PUT, "case_parties", party, 3, HLC(3), 3);
+    snprintf(c->from, sizeof c->from, "%s", CASE_ID "/party/0");
+    set_text(d, c, 0, "case_id", CASE_ID);
+    set_text(d, c, 1, "contact_id", contact);
+    set_int(c, 2, "position", 0);
+    c = add_change(d, CHANGE_APPEND, "events", event, 4, HLC(4), 1);
+    snprintf(c->from, sizeof c->from, "%s", CASE_ID "/event/0");
+    set_text(d, c, 0, "case_id", CASE_ID);
+    c = add_change(d, CHANGE_PUT, "case_parties", other, 5, HLC(5), 2);
+    snprintf(c->from, sizeof c->from, "%s", OTHER_ID "/party/1/2");
+    set_text(d, c, 0, "contact_id", contact); /* derived before, another base */
+    set_text(d, c, 1, "case_id", event);      /* an id of the delta, by derivation */
+
+    char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(delta_encode(schema, d, &json, &len), 0);
+    /* No derived id travels: only the two whole UUIDs the derivations name. */
+    assert_null(strstr(json, contact));
+    assert_null(strstr(json, party));
+    assert_null(strstr(json, event));
+    assert_null(strstr(json, other));
+    assert_non_null(strstr(json, "[\"contacts\",\"/contact/0\","));
+    assert_non_null(strstr(json, "[\"case_parties\",\"/party/0\",11,[\"\"],[\"/contact/0\"],0]"));
+    assert_non_null(strstr(json, "[\"events\",\"/event/0\",1,[\"\"]]"));
+    assert_non_null(strstr(json, "[\"case_parties\",\"" OTHER_ID "/party/1/2\",3,[\"" CASE_ID
+                                 "/event/0\"],[\"" CASE_ID "/contact/0\"]]"));
+    struct delta *back = decode_ok(json);
+    assert_delta_equal(d, back);
+    free(json);
+
+    /* The journal's form keeps the derivation, and reads it back. */
+    char *body = NULL;
+    assert_int_equal(delta_change_json(schema, &d->changes[1], &body), 0);
+    assert_non_null(strstr(body, "\"id\":\""));
+    assert_non_null(strstr(body, "\",\"from\":\"" CASE_ID "/contact/0\",\"part\""));
+    struct delta *one = delta_new(DELTA_PUSH);
+    assert_non_null(one);
+    assert_int_equal(delta_add_change_json(schema, default_limits(), one, body), 0);
+    assert_string_equal(one->changes[0].from, CASE_ID "/contact/0");
+    assert_string_equal(one->changes[0].id, contact);
+    free(body);
+    delta_free(one);
+    delta_free(back);
+    delta_free(d);
+}
+
+/* Changes from two nodes and two partitions, with gaps in seq and stamp,
+ * a delete and a reply's first partition: what breaks the run is written,
+ * the rest implied, and all of it comes back. */
+static void test_compact_run(void **state)
+{
+    (void)state;
+    const struct schema *schema = ledger_schema_get();
+    struct delta *d = delta_new(DELTA_REPLY);
+    assert_non_null(d);
+    d->node = 0xb2;
+    struct change *c = add_change(d, CHANGE_PUT, "cases", ID_1, 10, HLC(10), 1);
+    set_int(c, 0, "severity", 1);
+    c = add_change(d, CHANGE_PUT, "cases", ID_1, 11, HLC(11), 1); /* all implied */
+    set_int(c, 0, "severity", 2);
+    set_prev(c, 0, HLC(10), NODE_A_VAL);
+    c = add_change(d, CHANGE_DELETE, "cases", ID_2, 40, HLC(90), 1);
+    make_delete(c, HLC(11), NODE_A_VAL);
+    c->node = 0x77;
+    c = add_change(d, CHANGE_PUT, "contacts", ID_2, 41, HLC(91), 1);
+    set_text(d, c, 0, "name", "x");
+    c->node = 0x77;
+    snprintf(c->part, sizeof c->part, "v-hill");
+    char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(delta_encode(schema, d, &json, &len), 0);
+    const char *changes = strstr(json, "\"changes\":[");
+    assert_non_null(changes);
+    char expect[600];
+    int col = column_of(table_of("cases"), "severity");
+    snprintf(expect, sizeof expect,
+             "\"changes\":[[\"cases\",\"" ID_1 "\",%llu,1,{\"seq\":10,\"node\":\"" NODE_A "\","
+             "\"hlc\":\"0000018bcfe5000a\","
+             "\"part\":\"" PART "\"}],[\"cases\",\"" ID_1 "\",%llu,2,{\"prev\":{\"severity\":"
+             "\"0000018bcfe5000a:" NODE_A "\"}}],[\"cases\",\"" ID_2 "\",0,{\"seq\":40,\"node\":"
+             "\"0000000000000077\",\"hlc\":\"0000018bcfe5005a\",\"prev\":{\"deleted\":"
+             "\"0000018bcfe5000b:" NODE_A "\"}}],[\"contacts\",\"" ID_2 "\",1,\"x\",{\"part\":"
+             "\"v-hill\"}]]}",
+             1ull << col, 1ull << col);
+    assert_string_equal(changes, expect);
+    struct delta *back = decode_ok(json);
+    assert_int_equal(back->version, DELTA_VERSION);
+    assert_delta_equal(d, back);
+    delta_free(back);
+    free(json);
+    delta_free(d);
+}
+
+/* Every way a compact change can be wrong is refused, and says where. */
+static void test_compact_errors(void **state)
+{
+    (void)state;
+    int cases = table_of("cases");
+    char text[400];
+    /* The shape. */
+    expect_json(push2("{\"seq\":1}"), NULL, SYNC_E_FIELD_TYPE, "changes[0]: expected an array");
+    expect_json(push2("[\"cases\",\"" ID_1 "\"]"), NULL, SYNC_E_FIELD_MISSING,
+                "[table, id, mask, values...]");
+    expect_json(push2("[1,\"" ID_1 "\",1,2]"), NULL, SYNC_E_FIELD_TYPE, "table");
+    expect_json(push2("[\"case\",\"" ID_1 "\",1,2]"), NULL, SYNC_E_UNKNOWN_TABLE, "case");
+    expect_json(push2("[\"cases\",7,1,2]"), NULL, SYNC_E_FIELD_TYPE, "changes[0].id");
+    /* The mask: an integer below 2^columns, with a value for each bit. */
+    size_t ncols = ledger_schema_get()->tables[cases].ncolumns;
+    snprintf(text, sizeof text, "[\"cases\",\"" ID_1 "\",%.0f]", ldexp(1.0, (int)ncols));
+    expect_json(push2(text), NULL, SYNC_E_FIELD_TYPE, "mask");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",-1]"), NULL, SYNC_E_FIELD_TYPE, "mask");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1.5,2]"), NULL, SYNC_E_FIELD_TYPE, "mask");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",\"1\",2]"), NULL, SYNC_E_FIELD_TYPE, "mask");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",3,\"a\"]"), NULL, SYNC_E_FIELD_TYPE,
+                "2 values expected");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",\"b\",{}]"), NULL, SYNC_E_FIELD_TYPE,
+                "1 values expected");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",[1]]"), NULL, SYNC_E_JSON_NOT_OBJECT,
+                "not an object");
+    /* Values of the wrong type, by column. */
+    int severity = column_of(cases, "severity");
+    snprintf(text, sizeof text, "[\"cases\",\"" ID_1 "\",%llu,\"high\"]", 1ull << severity);
+    expect_json(push2(text), NULL, SYNC_E_FIELD_TYPE, "severity");
+    snprintf(text, sizeof text, "[\"cases\",\"" ID_1 "\",%llu,[\"\"]]", 1ull << severity);
+    expect_json(push2(text), NULL, SYNC_E_FIELD_TYPE, "severity");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,[\"\",\"\"]]"), NULL, SYNC_E_FIELD_TYPE,
+                "[derivation]");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,[5]]"), NULL, SYNC_E_FIELD_TYPE, "[derivation]");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,[\"/a b\"]]"), NULL, SYNC_E_FIELD_TYPE,
+                "a label of 1 to 48");
+    /* Ids and derivations. */
+    expect_json(push2("[\"contacts\",\"/contact/0\",1,\"a\"]"), NULL, SYNC_E_FIELD_TYPE,
+                "relative, and no id came before it");
+    expect_json(push2("[\"contacts\",\"" ID_1 "/\",1,\"a\"]"), NULL, SYNC_E_FIELD_TYPE, "label");
+    expect_json(push2("[\"contacts\",\"" ID_1 "/a\\u0000\",1,\"a\"]"), NULL, SYNC_E_FIELD_TYPE,
+                NULL);
+    expect_json(push2("[\"contacts\",\"018BCFE5-6800-7ABC-8DEF-0123456789AB/a\",1,\"a\"]"), NULL,
+                SYNC_E_FIELD_TYPE, "label");
+    char label[80];
+    memset(label, 'x', 49);
+    label[49] = '\0';
+    snprintf(text, sizeof text, "[\"cases\",\"" ID_1 "\",1,\"a\"],[\"contacts\",\"/%s\",1,\"a\"]",
+             label);
+    expect_json(push2(text), NULL, SYNC_E_FIELD_TYPE, "label");
+    label[48] = '\0'; /* 48 bytes: the limit itself */
+    snprintf(text, sizeof text, "[\"cases\",\"" ID_1 "\",1,\"a\"],[\"contacts\",\"/%s\",1,\"a\"]",
+             label);
+    expect_json(push2(text), NULL, 0, NULL);
+    /* The overrides. */
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",{\"seq\":0}]"), NULL, SYNC_E_FIELD_TYPE,
+                "seq");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",{\"hlc\":\"12\"}]"), NULL, SYNC_E_FIELD_TYPE,
+                "hlc");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",{\"node\":5}]"), NULL, SYNC_E_FIELD_TYPE,
+                "node");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",{\"part\":\"\"}]"), NULL, SYNC_E_FIELD_TYPE,
+                "part");
+    expect_json(push2("[\"cases\",\"" ID_1 "\",1,\"a\",{\"prev\":{\"title\":\"x\"}}]"), NULL,
+                SYNC_E_FIELD_TYPE, "prev");
+    expect_json(push2("[\"events\",\"" ID_1 "\",1,\"a\",{\"prev\":{\"case_id\":\"" PREV_1 "\"}}]"),
+                NULL, SYNC_E_FIELD_TYPE, "no such field");
+    /* A reply's first change names its partition. */
+    expect_json(strdup(REPLY2 "[\"cases\",\"" ID_1 "\",1,\"a\"]]}"), NULL, SYNC_E_FIELD_MISSING,
+                "part");
+    expect_json(strdup(REPLY2 "[\"cases\",\"" ID_1 "\",1,\"a\",{\"part\":\"v\"}]]}"), NULL, 0,
+                NULL);
+    /* Format 1's from must derive the id. */
+    expect_json(push_change("from", "\"" ID_2 "/x\""), NULL, SYNC_E_FIELD_TYPE, "does not derive");
+    expect_json(push_change("from", "\"x\""), NULL, SYNC_E_FIELD_TYPE, "from");
+    expect_json(push_change("from", "7"), NULL, SYNC_E_FIELD_TYPE, "from");
 }
 
 static void test_utf8_valid(void **state)
@@ -1453,6 +1755,10 @@ int main(void)
         cmocka_unit_test(test_raw_nul_refused),
         cmocka_unit_test(test_change_json_round_trip),
         cmocka_unit_test(test_change_size),
+        cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_derivations),
+        cmocka_unit_test(test_compact_run),
+        cmocka_unit_test(test_compact_errors),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_unpack_refusals),
     };

@@ -976,6 +976,89 @@ static void test_appended_row_earliest_stamp_stands(void **state)
 /* The journal's body of a change, as cJSON prints the same change in a
  * delta: delta_change_json() writes it directly and must give the same
  * bytes, the history and the pulls read them. */
+/* Records named by a derivation (a party of an imported case): the engine
+ * derives the id, the journal keeps the derivation, and syncs carry the
+ * derivation instead of the id, up to the hub and down to another laptop. */
+static void test_records_by_derivation(void **state)
+{
+    struct fixture *f = *state;
+    const struct schema *schema = ledger_schema_get();
+    char case_id[UUID7_STRLEN + 1], contact[UUID7_STRLEN + 1], event[UUID7_STRLEN + 1];
+    char from_contact[UUID7_FROMLEN + 1], from_event[UUID7_FROMLEN + 1];
+    new_case(f->a1, "a", case_id, "registered");
+    snprintf(from_contact, sizeof from_contact, "%s/contact/0", case_id);
+    snprintf(from_event, sizeof from_event, "%s/event/0", case_id);
+    assert_int_equal(uuid7_derive(from_contact, contact), 0);
+    assert_int_equal(uuid7_derive(from_event, event), 0);
+
+    const char *name[] = {"name"};
+    struct sync_value v = text("谭德胜");
+    assert_int_equal(replica_put(f->a1, "contacts", from_contact, "a", 1, name, &v, NULL), 0);
+    /* The record is the derived id: a put by the id edits it. */
+    v = text("谭德胜 (村民)");
+    assert_int_equal(replica_put(f->a1, "contacts", contact, "a", 1, name, &v, NULL), 0);
+    assert_int_equal(count(f->a1, "SELECT count(*) FROM contacts"), 1);
+    const char *ev_cols[] = {"case_id", "date", "kind"};
+    struct sync_value ev[] = {text(case_id), text("2026-01-02"), text("visit")};
+    assert_int_equal(replica_append(f->a1, "events", from_event, "a", 3, ev_cols, ev), 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE id = '%s'", event);
+    assert_int_equal(count(f->a1, sql), 1);
+    /* The journal keeps the derivation of the writes that named it. */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM hl_log WHERE row_id = '%s' AND body LIKE '%%\"from\":\"%s\"%%'",
+             contact, from_contact);
+    assert_int_equal(count(f->a1, sql), 1);
+    /* Not a derivation, or one that cannot name a record here. */
+    assert_int_equal(replica_put(f->a1, "contacts", "x/contact/0", "a", 1, name, &v, NULL),
+                     SYNC_E_ARG);
+    char bad[UUID7_FROMLEN + 8];
+    snprintf(bad, sizeof bad, "%s/a b", case_id);
+    assert_int_equal(replica_put(f->a1, "contacts", bad, "a", 1, name, &v, NULL), SYNC_E_ARG);
+    assert_int_equal(replica_delete(f->a1, "contacts", from_contact), SYNC_E_ARG);
+
+    /* Up to the hub, encoded: the derived ids do not travel. */
+    struct delta *out = delta_new(DELTA_PUSH);
+    assert_non_null(out);
+    out->node = replica_node(f->a1);
+    snprintf(out->part, sizeof out->part, "a");
+    assert_int_equal(replica_pending(f->a1, 0, 1 << 20, out), 0);
+    char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(delta_encode(schema, out, &json, &len), 0);
+    assert_non_null(strstr(json, "\"/contact/0\""));
+    assert_non_null(strstr(json, "/event/0\",7,[\"\"]"));
+    free(json);
+    delta_free(out);
+    struct replica_apply_result r = push(f->hub, f->a1, "a", 0, NULL);
+    assert_int_equal(r.applied, 4);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM hl_log WHERE row_id = '%s' AND body LIKE '%%\"from\":\"%s\"%%'",
+             event, from_event);
+    assert_int_equal(count(f->hub, sql), 1);
+
+    /* Down to a second laptop: the hub relays the derivation too. */
+    struct delta *down = delta_new(DELTA_REPLY);
+    assert_non_null(down);
+    assert_int_equal(replica_changes_since(f->hub, 0, "a", replica_node(f->a2), 1 << 20, down), 0);
+    assert_int_equal(delta_encode(schema, down, &json, &len), 0);
+    assert_null(strstr(json, contact));
+    assert_null(strstr(json, event));
+    struct delta *in = NULL;
+    char why[200];
+    struct envelope_limits limits;
+    envelope_limits_default(&limits);
+    assert_int_equal(delta_decode(schema, &limits, json, len, &in, why, sizeof why), 0);
+    free(json);
+    struct replica_apply_opts opts = {replica_node(f->hub), "a", 0};
+    assert_int_equal(replica_apply(f->a2, in, &opts, &r, NULL), 0);
+    assert_int_equal(r.applied, 4);
+    delta_free(in);
+    delta_free(down);
+    assert_same_export(f->a1, f->a2, "a");
+    assert_same_export(f->a1, f->hub, "a");
+}
+
 static void test_journal_body_is_the_delta_form(void **state)
 {
     (void)state;
@@ -1021,6 +1104,7 @@ static void test_journal_body_is_the_delta_form(void **state)
             char *body = NULL, *all = NULL;
             size_t len = 0;
             assert_int_equal(delta_change_json(schema, c, &body), 0);
+            d->version = DELTA_VERSION1; /* the journal keeps format 1's form */
             assert_int_equal(delta_encode(schema, d, &all, &len), 0);
             const char *at = strstr(all, "\"changes\":[");
             assert_non_null(at);
@@ -1068,6 +1152,7 @@ int main(void)
         cmocka_unit_test(test_stamps_pack_and_unpack),
         cmocka_unit_test_setup_teardown(test_upgrade_packs_field_stamps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_appended_row_earliest_stamp_stands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_by_derivation, setup, teardown),
         cmocka_unit_test(test_journal_body_is_the_delta_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,6 +201,58 @@ static void test_now(void **state)
     assert_true(strcmp(a, b) < 0);
 }
 
+/* Derived ids: BLAKE2b-128 of the seed as a version-8 UUID, the values
+ * every replica must agree on (PROTOCOL.md 1). */
+static void test_derive(void **state)
+{
+    (void)state;
+    char id[UUID7_STRLEN + 1];
+    assert_int_equal(uuid7_derive("04aea4e3-f8c9-49c6-a460-d415c80d276e/party/0", id), 0);
+    assert_string_equal(id, "2ae3ce23-de9c-8409-aee2-11618650335f");
+    assert_int_equal(uuid7_derive("township_rules/杨柳村", id), 0);
+    assert_string_equal(id, "69660bc8-4d9a-8181-93d8-979c842a15d6");
+    assert_true(uuid7_valid(id));
+    assert_int_equal(uuid7_derive(NULL, id), SYNC_E_ARG);
+    char big[1002];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(uuid7_derive(big, id), SYNC_E_ARG);
+    big[1000] = '\0';
+    assert_int_equal(uuid7_derive(big, id), 0);
+}
+
+static void test_from_valid(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/party/0",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/x",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/A-Z_a.z/09",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    };
+    static const char *const bad[] = {
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/a b",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/参与人",
+        "04aea4e3-f8c9-49c6-a460-d415c80d276e/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "04AEA4E3-F8C9-49C6-A460-D415C80D276E/party/0",
+        "04aea4e3f8c9-49c6-a460-d415c80d276e-/party/0",
+        "/party/0",
+        "township_rules/杨柳村",
+        "",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_true(uuid7_from_valid(good[i]));
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (uuid7_from_valid(bad[i])) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+    assert_false(uuid7_from_valid(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +265,8 @@ int main(void)
         cmocka_unit_test(test_valid_rejects),
         cmocka_unit_test(test_time_refuses),
         cmocka_unit_test(test_now),
+        cmocka_unit_test(test_derive),
+        cmocka_unit_test(test_from_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
