@@ -101,9 +101,10 @@ static void follow_clock(struct local *l, int64_t hub_ms, int64_t sent_ms, int64
     }
 }
 
-/* One round trip. 1: more to do; 0: caught up; -1: failed (s->error). */
-static int sync_round(struct local *l, const struct hub *h, size_t batch,
-                      struct sync_client_summary *s)
+/* One round trip, on the sync's session. 1: more to do; 0: caught up; -1:
+ * failed (s->error). */
+static int sync_round(struct local *l, const struct hub *h, struct https_session *session,
+                      size_t batch, struct sync_client_summary *s)
 {
     const struct schema *schema = ledger_schema_get();
     struct envelope_limits limits;
@@ -144,7 +145,7 @@ static int sync_round(struct local *l, const struct hub *h, size_t batch,
     };
     struct https_response resp;
     int64_t sent_ms = system_ms();
-    rc = https_post(&req, &resp);
+    rc = https_post(session, &req, &resp);
     int64_t got_ms = system_ms();
     free(body);
     s->bytes_up += resp.bytes_up;
@@ -226,6 +227,14 @@ int sync_client_run(struct local *l, int max_failures, struct sync_client_summar
         snprintf(s->error, sizeof s->error, "another sync of this ledger is running");
         return -1;
     }
+    /* One session for all the rounds: they share a connection while it
+     * lasts, and a round after a cut makes a new one. */
+    struct https_session *session = https_session_new();
+    if (!session) {
+        snprintf(s->error, sizeof s->error, "cannot start libcurl (out of memory?)");
+        sync_client_unlock(lock);
+        return -1;
+    }
     int64_t batch = local_get_int(l, "agent.batch_bytes", 256 << 10);
     int failures = 0, rc = 0;
     for (;;) {
@@ -236,7 +245,7 @@ int sync_client_run(struct local *l, int max_failures, struct sync_client_summar
             batch = SYNC_CLIENT_MAX_BATCH;
         }
         s->rounds++;
-        rc = sync_round(l, &h, (size_t)batch, s);
+        rc = sync_round(l, &h, session, (size_t)batch, s);
         if (rc >= 0) {
             failures = 0;
             batch *= 2;
@@ -257,6 +266,7 @@ int sync_client_run(struct local *l, int max_failures, struct sync_client_summar
         struct timespec pause = {failures < 4 ? failures : 4, 0};
         nanosleep(&pause, NULL);
     }
+    https_session_free(session);
     local_set_int(l, "agent.batch_bytes", batch);
     local_set_int(l, "agent.last_sync_ms", system_ms());
     local_set(l, "agent.last_result", rc == 0 ? "ok" : s->error);
@@ -316,8 +326,15 @@ int sync_client_enroll(struct local *l, const char *code, char *why, size_t why_
                                 .content_type = "application/json",
                                 .body = (const uint8_t *)body,
                                 .len = strlen(body)};
+    struct https_session *session = https_session_new();
+    if (!session) {
+        snprintf(why, why_len, "cannot start libcurl (out of memory?)");
+        return -1;
+    }
     struct https_response resp;
-    if (https_post(&req, &resp) != 0) {
+    int posted = https_post(session, &req, &resp);
+    https_session_free(session);
+    if (posted != 0) {
         snprintf(why, why_len, "cannot reach the hub at %s: %s", url, resp.error);
         https_response_clear(&resp);
         return -1;
