@@ -235,7 +235,7 @@ int sync_client_run(struct local *l, int max_failures, struct sync_client_summar
         sync_client_unlock(lock);
         return -1;
     }
-    int64_t batch = local_get_int(l, "agent.batch_bytes", 256 << 10);
+    int64_t batch = local_get_int(l, "agent.batch_bytes", SYNC_CLIENT_MAX_BATCH);
     int failures = 0, rc = 0;
     for (;;) {
         if (batch < SYNC_CLIENT_MIN_BATCH) {

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define SYNC_CLIENT_MIN_BATCH     (2u << 10)
-#define SYNC_CLIENT_MAX_BATCH     (256u << 10)
+#define SYNC_CLIENT_MAX_BATCH     (512u << 10)
 #define SYNC_CLIENT_CLOCK_WARN_MS (5LL * 60 * 1000) /* say so past 5 minutes */
 
 struct sync_client_summary {
