@@ -360,9 +360,10 @@ size_t delta_change_size(const struct schema *schema, const struct change *chang
 
 /* The derived records a delta has named so far, by id, so that a later
  * value naming one is written as its derivation (PROTOCOL.md 5.2). Open
- * addressing, at most half full. */
+ * addressing, at most half full; a slot holds a change's index + 1. */
 struct id_index {
-    const struct change **slots;
+    const struct change *changes;
+    size_t *slots;
     size_t mask; /* slots - 1 */
 };
 
@@ -384,6 +385,7 @@ static int id_index_init(struct id_index *x, const struct delta *delta)
     while (cap < 2 * n) {
         cap *= 2;
     }
+    x->changes = delta->changes;
     x->slots = calloc(cap, sizeof *x->slots);
     x->mask = cap - 1;
     return x->slots ? 0 : SYNC_E_NOMEM;
@@ -393,19 +395,20 @@ static void id_index_add(struct id_index *x, const struct change *c)
 {
     size_t i = id_hash(c->id) & x->mask;
     while (x->slots[i]) {
-        if (!strcmp(x->slots[i]->id, c->id)) {
+        if (!strcmp(x->changes[x->slots[i] - 1].id, c->id)) {
             return;
         }
         i = (i + 1) & x->mask;
     }
-    x->slots[i] = c;
+    x->slots[i] = (size_t)(c - x->changes) + 1;
 }
 
 static const struct change *id_index_find(const struct id_index *x, const char *id)
 {
     for (size_t i = id_hash(id) & x->mask; x->slots[i]; i = (i + 1) & x->mask) {
-        if (!strcmp(x->slots[i]->id, id)) {
-            return x->slots[i];
+        const struct change *c = &x->changes[x->slots[i] - 1];
+        if (!strcmp(c->id, id)) {
+            return c;
         }
     }
     return NULL;

@@ -9,7 +9,6 @@
 #include "sync_error.h"
 
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -28,6 +27,21 @@ static int fill_random(unsigned char *buf, size_t len)
         got += (size_t)n;
     }
     return 0;
+}
+
+/* The canonical text of 16 bytes. */
+static void format_uuid(const unsigned char b[16], char out[UUID7_STRLEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[at++] = '-';
+        }
+        out[at++] = hex[b[i] >> 4];
+        out[at++] = hex[b[i] & 0x0f];
+    }
+    out[at] = '\0';
 }
 
 int uuid7_make(int64_t unix_ms, char out[UUID7_STRLEN + 1])
@@ -63,10 +77,7 @@ int uuid7_make(int64_t unix_ms, char out[UUID7_STRLEN + 1])
     b[7] = (unsigned char)(counter & 0xff);
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
 
-    snprintf(out, UUID7_STRLEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    format_uuid(b, out);
     return 0;
 }
 
@@ -105,10 +116,7 @@ int uuid7_derive(const char *seed, char out[UUID7_STRLEN + 1])
     }
     b[6] = (unsigned char)(0x80 | (b[6] & 0x0f));
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-    snprintf(out, UUID7_STRLEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    format_uuid(b, out);
     return 0;
 }
 
