@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "agentproc.h"
+#include "checks.h"
 #include "hubclient.h"
 #include "hubproc.h"
 
@@ -242,29 +243,10 @@ static void enrol(struct agentproc *a, const char *code)
 /* The laptop's export equals the hub's export of its village, byte for byte. */
 static void assert_same_as_hub(struct fixture *f, struct agentproc *a, const char *village)
 {
-    char *mine = RUN_OK(a, "export");
-    char *hub = NULL;
-    size_t len = 0;
-    assert_int_equal(hubproc_export(f->hub, village, &hub, &len), 0);
-    if (strcmp(mine, hub) != 0) {
-        size_t at = 0;
-        while (mine[at] && mine[at] == hub[at]) {
-            at++;
-        }
-        size_t line = at;
-        while (line > 0 && mine[line - 1] != '\n') {
-            line--;
-        }
-        fprintf(stderr,
-                "  %s: export differs from the hub's export of %s (%zu and %zu bytes) at byte "
-                "%zu:\n  laptop: %.400s\n  hub:    %.400s\n",
-                a->name, village, strlen(mine), len, at, mine + line, hub + line);
+    char why[400];
+    if (checks_same_as_hub(f->hub, a, village, why, sizeof why) != 0) {
+        fail_msg("%s", why);
     }
-    int same = strcmp(mine, hub) == 0;
-    free(mine);
-    free(hub);
-    assert_true(same);
-    assert_true(len > 0);
 }
 
 static int64_t meta(struct agentproc *a, const char *key)
@@ -281,41 +263,13 @@ static int64_t ledger_count(struct agentproc *a, const char *sql)
     return v;
 }
 
-/* Each change the laptop made is at the hub exactly once, and the laptop
- * knows it: hub journal rows of its node = distinct sequence numbers = its
- * own sequence = its acknowledgement = the hub's acknowledgement. */
+/* Each change the laptop made is at the hub exactly once (checks.h). */
 static void assert_exactly_once(struct fixture *f, struct agentproc *a)
 {
-    int64_t seq = meta(a, "hl.seq");
-    int64_t acked = meta(a, "agent.acked");
-    int64_t node = meta(a, "hl.node");
-    sqlite3 *db;
-    assert_int_equal(hubproc_open_db(f->hub, &db), 0);
-    sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0),"
-                           " (SELECT acked FROM hl_peer WHERE node = ?1)"
-                           " FROM hl_log WHERE node = ?1",
-                           -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_int64(st, 1, node);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t rows = sqlite3_column_int64(st, 0);
-    int64_t distinct = sqlite3_column_int64(st, 1);
-    int64_t max = sqlite3_column_int64(st, 2);
-    int64_t hub_acked = sqlite3_column_int64(st, 3);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    printf("    %s: %" PRId64 " changes made, %" PRId64 " acknowledged; the hub holds %" PRId64
-           " (%" PRId64 " distinct, up to %" PRId64 ", acknowledged %" PRId64 ")\n",
-           a->name, seq, acked, rows, distinct, max, hub_acked);
-    assert_true(seq > 0);
-    assert_int_equal(acked, seq);
-    assert_int_equal(rows, seq);
-    assert_int_equal(distinct, seq);
-    assert_int_equal(max, seq);
-    assert_int_equal(hub_acked, seq);
+    char why[300];
+    if (checks_exactly_once(f->hub, a, why, sizeof why) != 0) {
+        fail_msg("%s", why);
+    }
 }
 
 /* Write the cases of village number first..first+count-1 (in file order)

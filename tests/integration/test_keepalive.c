@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "agentproc.h"
+#include "checks.h"
 #include "https.h"
 #include "hubclient.h"
 #include "hubproc.h"
@@ -305,58 +306,22 @@ static void sync_ok(struct agentproc *a, struct sync_said *said)
     free(out);
 }
 
-/* Each change the laptop made is at the hub exactly once, and both sides
- * know it: hub journal rows of its node = distinct sequence numbers = its
- * own sequence = its acknowledgement = the hub's acknowledgement. */
+/* Each change the laptop made is at the hub exactly once (checks.h). */
 static void assert_exactly_once(struct fixture *f, struct agentproc *a)
 {
-    int64_t seq = meta(a, "hl.seq");
-    int64_t node = meta(a, "hl.node");
-    sqlite3 *db;
-    assert_int_equal(hubproc_open_db(f->hub, &db), 0);
-    sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0),"
-                           " (SELECT acked FROM hl_peer WHERE node = ?1)"
-                           " FROM hl_log WHERE node = ?1",
-                           -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_int64(st, 1, node);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t rows = sqlite3_column_int64(st, 0);
-    int64_t distinct = sqlite3_column_int64(st, 1);
-    int64_t max = sqlite3_column_int64(st, 2);
-    int64_t hub_acked = sqlite3_column_int64(st, 3);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    printf("    %s: %" PRId64 " changes made; the hub holds %" PRId64 " (%" PRId64
-           " distinct, acknowledged %" PRId64 ")\n",
-           a->name, seq, rows, distinct, hub_acked);
-    assert_true(seq > 0);
-    assert_int_equal(meta(a, "agent.acked"), seq);
-    assert_int_equal(rows, seq);
-    assert_int_equal(distinct, seq);
-    assert_int_equal(max, seq);
-    assert_int_equal(hub_acked, seq);
+    char why[300];
+    if (checks_exactly_once(f->hub, a, why, sizeof why) != 0) {
+        fail_msg("%s", why);
+    }
 }
 
 /* The laptop's export equals the hub's export of the village. */
 static void assert_same_as_hub(struct fixture *f, struct agentproc *a)
 {
-    char *mine = RUN_OK(a, "export");
-    char *hub = NULL;
-    size_t len = 0;
-    assert_int_equal(hubproc_export(f->hub, VILLAGE, &hub, &len), 0);
-    int same = strcmp(mine, hub) == 0;
-    if (!same) {
-        fprintf(stderr, "  %s: its export (%zu bytes) differs from the hub's (%zu bytes)\n",
-                a->name, strlen(mine), len);
+    char why[400];
+    if (checks_same_as_hub(f->hub, a, VILLAGE, why, sizeof why) != 0) {
+        fail_msg("%s", why);
     }
-    free(mine);
-    free(hub);
-    assert_true(same);
-    assert_true(len > 0);
 }
 
 /* The agent counts HTTP bytes; the link counts them with TLS around them:
