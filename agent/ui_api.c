@@ -4,11 +4,13 @@
  * the session, the ledger's words, the Today page's lists and sync state,
  * the list and search of the village's cases, a new case with its parties,
  * a case with its parties (masked unless revealed), events, agreements and
- * the steps allowed now, the steps themselves, agreements and their paper
- * form, contacts, the sync and the enrolment. Each one checks its input,
- * calls the module the command line calls for the same work (workflow.h,
- * casework.h, casefile.h, sync_client.h) and answers JSON; a step the rules
- * refuse answers 409 with the rules' own sentence.
+ * the steps allowed now, the steps themselves, a correction of a party's
+ * details, agreements and their paper form, contacts, the sync and the
+ * enrolment. Each one checks its input, calls the module the command line
+ * calls for the same work (workflow.h, casework.h, casefile.h,
+ * sync_client.h; replica_put() for a party's details, as `hamlet contact
+ * set` does) and answers JSON; a step the rules refuse answers 409 with the
+ * rules' own sentence.
  */
 #include "ui_int.h"
 
@@ -31,8 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TITLE 400 /* bytes of a case's title */
+#define MAX_TITLE 400 /* bytes of a case's title, or of a party's address */
 #define MAX_SHORT 200 /* bytes of a name, phone, id number, role, received_by */
+#define MAX_PHONE 40  /* bytes of a corrected phone number (20 digits and separators) */
+#define MAX_ID_NO 18  /* bytes of a corrected identity-card number */
 #define MAX_CODE  1000
 
 /* The roles of a party, as the reference data stores them. */
@@ -1098,6 +1102,295 @@ static void run_step(const struct ui_call *c, struct ui_response *out)
     cJSON_Delete(doc);
 }
 
+/* ---- a party's details ---- */
+
+/* A correction of one party after intake: the contact's name, phone,
+ * identity-card number and address, and the party's role on this case.
+ * Each field is optional, absent meaning "keep": the page sends the phone
+ * and identity-card number only when a new one is typed (it never has the
+ * stored ones unless revealed), and clears one only on "clear_phone" or
+ * "clear_id_no". The limits are the intake form's. */
+struct party_edit {
+    const char *name, *role, *phone, *id_no, *address; /* NULL: keep */
+    int clear_address, clear_phone, clear_id_no;
+};
+
+/* The words of a problem's code, for the refusal's message. */
+static const char *party_problem_words(const char *code)
+{
+    static const char *const words[][2] = {
+        {"required", "must not be empty"},
+        {"too_long", "is too long"},
+        {"type", "is of the wrong kind (text, or true/false for clear_*)"},
+        {"unknown", "must be 申请人, 被申请人 or 第三人"},
+        {"phone", "is not a phone number (5 to 20 digits; '+', '-' and spaces allowed)"},
+        {"id_no", "is not an identity-card number (18 characters, the last a digit or X;"
+                  " or 15 digits)"},
+        {"both", "is given and cleared at once: give a new number or clear it"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (!strcmp(code, words[i][0])) {
+            return words[i][1];
+        }
+    }
+    return code;
+}
+
+/* The text member name of an edit: 0 with *text NULL when absent or null,
+ * or the text ("" when emptied); -1 with the problem added when it is not
+ * text or longer than max bytes. */
+static int party_text(const cJSON *doc, const char *name, size_t max, const char **text,
+                      cJSON *problems)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
+    *text = NULL;
+    if (!item || cJSON_IsNull(item)) {
+        return 0;
+    }
+    if (!cJSON_IsString(item)) {
+        (void)add_problem(problems, name, -1, "type");
+        return -1;
+    }
+    if (strlen(item->valuestring) > max) {
+        (void)add_problem(problems, name, -1, "too_long");
+        return -1;
+    }
+    *text = item->valuestring;
+    return 0;
+}
+
+/* A true/false member; absent or null is false. -1 with the problem added
+ * when of another kind. */
+static int party_flag(const cJSON *doc, const char *name, int *flag, cJSON *problems)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
+    *flag = cJSON_IsTrue(item);
+    if (item && !cJSON_IsNull(item) && !cJSON_IsBool(item)) {
+        (void)add_problem(problems, name, -1, "type");
+        return -1;
+    }
+    return 0;
+}
+
+static int blank(const char *text)
+{
+    return text[strspn(text, " \t\r\n")] == '\0';
+}
+
+/* The edit form, checked into e: the problems go into problems; 0 when
+ * there are none. */
+static int party_check(const cJSON *doc, struct party_edit *e, cJSON *problems)
+{
+    memset(e, 0, sizeof *e);
+    int bad = 0;
+    if (party_text(doc, "name", MAX_SHORT, &e->name, problems) == 0 && e->name && blank(e->name)) {
+        bad |= add_problem(problems, "name", -1, "required");
+    }
+    if (party_text(doc, "role", MAX_SHORT, &e->role, problems) == 0 && e->role) {
+        int known = 0;
+        for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+            known |= !strcmp(e->role, roles[r][0]);
+        }
+        if (!e->role[0]) {
+            e->role = NULL; /* an empty choice keeps the role */
+        } else if (!known) {
+            bad |= add_problem(problems, "role", -1, "unknown");
+        }
+    }
+    static const char *const numbers[] = {"phone", "id_no"};
+    const char **given[] = {&e->phone, &e->id_no};
+    int *clear[] = {&e->clear_phone, &e->clear_id_no};
+    for (size_t i = 0; i < 2; i++) {
+        char flag[16];
+        snprintf(flag, sizeof flag, "clear_%s", numbers[i]);
+        int typed =
+            party_text(doc, numbers[i], i == 0 ? MAX_PHONE : MAX_ID_NO, given[i], problems) == 0;
+        if (party_flag(doc, flag, clear[i], problems) != 0 || !typed) {
+            continue;
+        }
+        if (*given[i] && blank(*given[i])) {
+            *given[i] = NULL; /* left empty: the number on file stays */
+        }
+        if (*given[i] && *clear[i]) {
+            bad |= add_problem(problems, numbers[i], -1, "both");
+        } else if (*given[i] && !(i == 0 ? phone_valid(*given[i]) : id_no_valid(*given[i]))) {
+            bad |= add_problem(problems, numbers[i], -1, numbers[i]);
+        }
+    }
+    if (party_text(doc, "address", MAX_TITLE, &e->address, problems) == 0 && e->address &&
+        blank(e->address)) {
+        e->address = NULL;
+        e->clear_address = 1; /* an emptied address is cleared */
+    }
+    return bad || cJSON_GetArraySize(problems) > 0 ? -1 : 0;
+}
+
+/* 400 with the problems, each named in the message as well. problems is
+ * taken over. */
+static void party_refuse(struct ui_response *out, cJSON *problems)
+{
+    char message[600];
+    size_t len = (size_t)snprintf(message, sizeof message, "the correction was not saved:");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, problems)
+    {
+        const cJSON *field = cJSON_GetObjectItemCaseSensitive(p, "field");
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(p, "code");
+        if (len < sizeof message && cJSON_IsString(field) && cJSON_IsString(code)) {
+            len += (size_t)snprintf(message + len, sizeof message - len, "%s \"%s\" %s",
+                                    p == problems->child ? "" : ";", field->valuestring,
+                                    party_problem_words(code->valuestring));
+        }
+    }
+    cJSON *obj = cJSON_CreateObject();
+    if (!obj || !cJSON_AddStringToObject(obj, "error", "invalid") ||
+        !cJSON_AddStringToObject(obj, "message", message) ||
+        !cJSON_AddItemToObject(obj, "problems", problems)) {
+        cJSON_Delete(problems);
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    ui_json(out, 400, obj);
+}
+
+/* The contact of party on the case, both of this village: 0 with its id
+ * in contact; SYNC_E_NOT_FOUND when there is no such party on the case;
+ * SYNC_E_STATE when the party has no contact here to correct. */
+static int party_contact(struct local *l, const char *case_id, const char *party,
+                         char contact[UUID7_STRLEN + 1])
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(replica_db(l->replica),
+                           "SELECT k.id FROM case_parties p LEFT JOIN contacts k"
+                           " ON k.id = p.contact_id AND k.village = ?3 AND k.deleted = 0"
+                           " WHERE p.id = ?1 AND p.case_id = ?2 AND p.village = ?3"
+                           " AND p.deleted = 0",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, l->village, -1, SQLITE_STATIC);
+    int rc = SYNC_E_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+        rc = id && strlen((const char *)id) == UUID7_STRLEN ? 0 : SYNC_E_STATE;
+        if (rc == 0) {
+            snprintf(contact, UUID7_STRLEN + 1, "%s", id);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes the checked edit: the contact's fields, then the party's role, in
+ * one unit of work. replica_put() records only the fields whose value
+ * changes, so an unchanged form journals nothing and syncs nothing. */
+static int party_write(struct local *l, const char *party, const char *contact,
+                       const struct party_edit *e)
+{
+    const char *names[4];
+    struct sync_value values[4];
+    size_t n = 0;
+    static const struct sync_value none = {.type = SYNC_NULL};
+    struct {
+        const char *name, *text;
+        int clear;
+    } fields[] = {
+        {"name", e->name, 0},
+        {"phone", e->phone, e->clear_phone},
+        {"id_no", e->id_no, e->clear_id_no},
+        {"address", e->address, e->clear_address},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].text || fields[i].clear) {
+            names[n] = fields[i].name;
+            values[n++] =
+                fields[i].text ? (struct sync_value){.type = SYNC_TEXT, .s = fields[i].text} : none;
+        }
+    }
+    int rc = replica_begin(l->replica);
+    if (rc != 0) {
+        return rc;
+    }
+    if (n > 0) {
+        rc = replica_put(l->replica, "contacts", contact, l->village, n, names, values, NULL);
+    }
+    if (rc == 0 && e->role) {
+        const char *role_name[] = {"role"};
+        struct sync_value role = {.type = SYNC_TEXT, .s = e->role};
+        rc = replica_put(l->replica, "case_parties", party, l->village, 1, role_name, &role, NULL);
+    }
+    if (rc == 0) {
+        rc = replica_commit(l->replica);
+    }
+    if (rc != 0) {
+        replica_rollback(l->replica);
+    }
+    return rc;
+}
+
+/* POST /api/case/party {"id": CASE, "party": PARTY, "name", "role",
+ * "phone", "id_no", "address", "clear_phone", "clear_id_no"}: correct a
+ * party's details. Answers the case (numbers masked, as always after a
+ * change), 400 with the problems, or 404. The rules lock a signed
+ * agreement's own texts, not the parties: a correction stays allowed. */
+static void do_party_edit(const struct ui_call *c, struct ui_response *out)
+{
+    cJSON *doc = read_change(c, out);
+    if (!doc) {
+        return;
+    }
+    const char *case_id = change_case(c, doc, out);
+    if (!case_id) {
+        cJSON_Delete(doc);
+        return;
+    }
+    const char *bad = NULL;
+    const char *party = member_text(doc, "party", UUID7_STRLEN, &bad);
+    char contact[UUID7_STRLEN + 1], copy[UUID7_STRLEN + 1];
+    if (!party || strlen(party) != UUID7_STRLEN) {
+        ui_error(out, 400, "bad_request", "expected {\"id\": CASE, \"party\": PARTY, ...}");
+        cJSON_Delete(doc);
+        return;
+    }
+    int rc = party_contact(c->local, case_id, party, contact);
+    if (rc != 0) {
+        if (rc == SYNC_E_NOT_FOUND) {
+            ui_error(out, 404, "not_found", "no such party on this case");
+        } else if (rc == SYNC_E_STATE) {
+            ui_error(out, 409, "refused", "this party has no contact record to correct");
+        } else {
+            ui_error(out, 500, "ledger", sync_strerror(rc));
+        }
+        cJSON_Delete(doc);
+        return;
+    }
+    cJSON *problems = cJSON_CreateArray();
+    struct party_edit e;
+    if (!problems) {
+        ui_error(out, 500, "memory", "out of memory");
+        cJSON_Delete(doc);
+        return;
+    }
+    if (party_check(doc, &e, problems) != 0) {
+        party_refuse(out, problems);
+        cJSON_Delete(doc);
+        return;
+    }
+    cJSON_Delete(problems);
+    rc = party_write(c->local, party, contact, &e);
+    snprintf(copy, sizeof copy, "%s", case_id);
+    cJSON_Delete(doc);
+    if (rc == SYNC_E_FIELD_TYPE) {
+        ui_error(out, 400, "bad_request", "a field is not valid UTF-8 text");
+    } else if (rc != 0) {
+        ui_error(out, 500, "ledger", sync_strerror(rc));
+    } else {
+        answer_case(c, copy, 0, out);
+    }
+}
+
 /* ---- agreements ---- */
 
 static const char *const agreement_fields[] = {
@@ -1420,6 +1713,7 @@ const struct ui_endpoint ui_api_endpoints[] = {
     {"POST", "/api/case/followup", run_step, STEP_FOLLOWUP},
     {"POST", "/api/case/extend", run_step, STEP_EXTEND},
     {"POST", "/api/case/answer", run_step, STEP_ANSWER},
+    {"POST", "/api/case/party", do_party_edit, 0},
     {"POST", "/api/agreement/save", do_agreement_save, 0},
     {"POST", "/api/agreement/sign", do_agreement_sign, 0},
     {"GET", "/print/agreement", do_agreement_print, 0},

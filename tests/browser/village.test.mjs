@@ -6,7 +6,10 @@
 // has said what is wrong; add an event; see that an illegal status change
 // is not offered and make a legal one; fill an agreement, see it
 // incomplete, complete it, sign it and print it to PDF on A4; sync and find
-// the case in `hamlet-hub export`; the township asks for a correction and,
+// the case in `hamlet-hub export`; correct a party's name and phone on the
+// case page (the form holds no number in full, refuses a bad one, keeps
+// the ID card number left empty) and, after `hamlet sync`, find the new
+// name in the hub's export; the township asks for a correction and,
 // after a sync, the Today page shows it and takes the answer; a browser
 // without the session opens the pages through the launcher's page (ui.html,
 // a file: page beside ui.url), as `hamlet ui --open` hands it over. Each
@@ -228,6 +231,55 @@ test('sync now sends the case to the hub', { timeout: TIMEOUT }, async () => {
   await shot(page, 'synced');
 });
 
+test("a party's name and phone are corrected, and the correction reaches the hub", { timeout: TIMEOUT }, async () => {
+  await openCase();
+  const row = page.locator('#parties tbody tr').nth(1);
+  assert.match(await row.locator('td.name').textContent(), /^李春生$/);
+  await row.locator('.edit-party').click();
+  const form = page.locator('#party-form');
+  await form.waitFor();
+  // The form starts from the party's details, but no number in full: the
+  // masked one is only the field's hint, and an empty field keeps it.
+  assert.equal(await form.locator('[name=name]').inputValue(), '李春生');
+  assert.equal(await form.locator('[name=role]').inputValue(), '被申请人');
+  assert.equal(await form.locator('[name=phone]').inputValue(), '');
+  assert.equal(await form.locator('[name=phone]').getAttribute('placeholder'), '139****5678');
+  assert.doesNotMatch(await page.locator('#view').innerHTML(), /13912345678/);
+  // The agreement is signed: the form says what a correction means for it.
+  await form.locator('#party-signed').waitFor();
+
+  // A wrong number is refused, and nothing changes.
+  await form.locator('[name=name]').fill('李春升');
+  await form.locator('[name=phone]').fill('139-1234-567a');
+  await form.locator('#save-party').click();
+  await form.locator('.problem[data-for=phone]').filter({ hasText: '数字' }).waitFor();
+  assert.equal(await form.locator('[name=phone]').getAttribute('aria-invalid'), 'true');
+  await shot(page, 'party-problem');
+  assert.equal((await exportedCase(laptop, caseId)).parties[1].name, '李春生');
+
+  await form.locator('[name=phone]').fill('13912345679');
+  await form.locator('#save-party').click();
+  await page.locator('#parties td.name', { hasText: '李春升' }).waitFor();
+  assert.equal(await page.locator('#party-form').count(), 0);
+  assert.match(await page.locator('#notice').textContent(), /李春升 的信息已修改/);
+  const phones = await page.locator('#parties td.phone').allTextContents();
+  assert.deepEqual(phones, ['138****8000', '139****5679']);
+  const roles = await page.locator('#parties td.role').allTextContents();
+  assert.deepEqual(roles, ['申请人', '被申请人']);
+  const local = await exportedCase(laptop, caseId);
+  assert.equal(local.parties[1].name, '李春升');
+  assert.equal(local.parties[0].id_no, '4312**********4460', 'the other party is as it was');
+  await shot(page, 'party-corrected');
+
+  // The same change through `hamlet sync`, as the daemon would send it.
+  await laptop.sync();
+  const exported = (await hub.export('baisha')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const c = exported.find((x) => x.id === caseId);
+  assert.ok(c, 'the case is in the hub export');
+  assert.deepEqual(c.parties.map((p) => p.name), ['王德发', '李春升']);
+  assert.equal(c.parties[1].phone, '139****5679');
+});
+
 test("the township's request for a correction shows on Today after a sync", { timeout: TIMEOUT }, async () => {
   await hub.run(['case', 'correct', caseId, COMMENT]);
   assert.match(await syncNow(), /同步完成/);
@@ -251,7 +303,7 @@ test('the list finds the case; the pages switch to English', { timeout: TIMEOUT 
   assert.equal(await page.locator('#cases tbody tr').count(), 1);
   await page.goto('/#/contacts');
   await page.locator('#contacts').waitFor();
-  assert.match(await page.locator('#contacts').textContent(), /139\*\*\*\*5678/);
+  assert.match(await page.locator('#contacts').textContent(), /139\*\*\*\*5679/);
   await page.locator('#lang').click();
   await page.locator('nav a[data-view=today]', { hasText: 'Today' }).waitFor();
   assert.equal(await page.locator('html').getAttribute('lang'), 'en');

@@ -10,7 +10,9 @@
  * (DNS rebinding), a foreign Origin or a request from another site is
  * refused; a change without the CSRF token or without JSON is refused; the
  * limits; a case recorded through the pages is in the ledger, with its
- * parties' numbers masked; SIGTERM stops it cleanly; one log line per
+ * parties' numbers masked; a party's details corrected through the pages
+ * (refused without the token or with bad input, writing nothing then;
+ * journaling only the fields that changed); SIGTERM stops it cleanly; one log line per
  * request, never with the token. And the launcher: the first address is
  * left in ui.url (0600, in a 0700 folder of $XDG_RUNTIME_DIR) beside a page
  * that redirects to it, both gone after SIGTERM; `hamlet ui --open` opens a
@@ -28,6 +30,7 @@
 
 #include "agentproc.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -692,6 +695,250 @@ static void test_limits(void **state)
     reply_clear(&r);
 }
 
+/* ---- a party's details, corrected ---- */
+
+#define UUID_LEN 36
+
+/* The case of the intake form, recorded through the pages: its id, and
+ * the ids of its parties and of their contacts, in order. */
+struct recorded {
+    char id[UUID_LEN + 1];
+    char party[2][UUID_LEN + 1];
+    char contact[2][UUID_LEN + 1];
+};
+
+static void record_case(struct fixture *f, struct recorded *k)
+{
+    struct reply r;
+    request(f, "POST", "/api/case/new", 1, 1, "application/json", intake, NULL, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *doc = cJSON_Parse(r.body);
+    assert_non_null(doc);
+    const cJSON *id = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "case"), "id");
+    const cJSON *parties = cJSON_GetObjectItem(doc, "parties");
+    assert_true(cJSON_IsString(id));
+    assert_int_equal(cJSON_GetArraySize(parties), 2);
+    snprintf(k->id, sizeof k->id, "%s", id->valuestring);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *p = cJSON_GetArrayItem(parties, i);
+        snprintf(k->party[i], sizeof k->party[i], "%s",
+                 cJSON_GetStringValue(cJSON_GetObjectItem(p, "id")));
+        snprintf(k->contact[i], sizeof k->contact[i], "%s",
+                 cJSON_GetStringValue(cJSON_GetObjectItem(p, "contact_id")));
+        assert_int_equal(strlen(k->party[i]), UUID_LEN);
+        assert_int_equal(strlen(k->contact[i]), UUID_LEN);
+    }
+    cJSON_Delete(doc);
+    reply_clear(&r);
+}
+
+/* The first column of the first row of sql, made from format; the
+ * statements are the test's own. */
+static int64_t ledger_int(struct fixture *f, const char *format, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(sql, sizeof sql, format, ap);
+    va_end(ap);
+    int64_t v = -1;
+    assert_int_equal(agentproc_query_int(f->laptop, sql, &v), 0);
+    return v;
+}
+
+/* Every change the laptop's journal holds. */
+static int64_t journal_size(struct fixture *f)
+{
+    return ledger_int(f, "SELECT count(*) FROM hl_log");
+}
+
+/* POST /api/case/party with body; the answer in r. */
+static long edit_party(struct fixture *f, const char *body, struct reply *r)
+{
+    return request(f, "POST", "/api/case/party", 1, 1, "application/json", body, NULL, r);
+}
+
+/* A problem {field, code} of a refusal. */
+static void assert_problem(const struct reply *r, const char *field, const char *code)
+{
+    char want[120];
+    snprintf(want, sizeof want, "{\"field\":\"%s\",\"code\":\"%s\"}", field, code);
+    if (!r->body || !strstr(r->body, want)) {
+        fail_msg("expected the problem %s in %s", want, r->body ? r->body : "(no body)");
+    }
+}
+
+static void test_party_edit(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    struct recorded k;
+    char body[2048];
+    open_session(f);
+    record_case(f, &k);
+    int64_t journal = journal_size(f);
+    const char *wang = k.contact[0];
+
+    /* Without the page's token: refused, nothing written. */
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\"王得发\",\"phone\":\"13900139000\"}", k.id,
+             k.party[0]);
+    request(f, "POST", "/api/case/party", 1, 0, "application/json", body, NULL, &r);
+    assert_error(&r, 403, "csrf");
+    reply_clear(&r);
+    request(f, "POST", "/api/case/party", 0, 1, "application/json", body, NULL, &r);
+    assert_error(&r, 401, "session");
+    reply_clear(&r);
+    assert_int_equal(journal_size(f), journal);
+    assert_int_equal(ledger_int(f, "SELECT count(*) FROM contacts WHERE name = '王德发'"), 1);
+
+    /* Bad input: each problem named, in words too, and nothing written. */
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\" \",\"role\":\"证人\","
+             "\"phone\":\"1390013900a\",\"id_no\":\"43122819720228446\"}",
+             k.id, k.party[0]);
+    edit_party(f, body, &r);
+    assert_error(&r, 400, "invalid");
+    assert_problem(&r, "name", "required");
+    assert_problem(&r, "role", "unknown");
+    assert_problem(&r, "phone", "phone");
+    assert_problem(&r, "id_no", "id_no");
+    assert_non_null(strstr(r.body, "\\\"phone\\\" is not a phone number"));
+    assert_non_null(strstr(r.body, "\\\"id_no\\\" is not an identity-card number"));
+    reply_clear(&r);
+    /* Past the limits, a number given and cleared at once, a flag of the
+     * wrong kind. */
+    char name[202], address[402];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    memset(address, 'a', sizeof address - 1);
+    address[sizeof address - 1] = '\0';
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\"%s\",\"address\":\"%s\","
+             "\"phone\":\"13900139000123456789012345678901234567890\","
+             "\"id_no\":\"4312281972022844601\",\"clear_id_no\":\"yes\"}",
+             k.id, k.party[0], name, address);
+    edit_party(f, body, &r);
+    assert_error(&r, 400, "invalid");
+    assert_problem(&r, "name", "too_long");
+    assert_problem(&r, "address", "too_long");
+    assert_problem(&r, "phone", "too_long");
+    assert_problem(&r, "id_no", "too_long");
+    assert_problem(&r, "clear_id_no", "type");
+    reply_clear(&r);
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"phone\":\"13900139000\",\"clear_phone\":true}",
+             k.id, k.party[0]);
+    edit_party(f, body, &r);
+    assert_error(&r, 400, "invalid");
+    assert_problem(&r, "phone", "both");
+    reply_clear(&r);
+    /* A party that is not the case's, or not a party at all. */
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\"王得发\"}", k.id,
+             k.contact[0]);
+    edit_party(f, body, &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+    struct recorded other;
+    record_case(f, &other);
+    journal = journal_size(f);
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\"王得发\"}", k.id,
+             other.party[0]);
+    edit_party(f, body, &r);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"王得发\"}", k.id);
+    edit_party(f, body, &r);
+    assert_error(&r, 400, "bad_request");
+    reply_clear(&r);
+    assert_int_equal(journal_size(f), journal);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM contacts WHERE id = '%s' AND name = '王德发'"
+                                " AND phone = '13800138000' AND id_no = '431228197202284460'"
+                                " AND address IS NULL",
+                                wang),
+                     1);
+
+    /* The whole form as the page sends it: the name and the phone
+     * corrected, the role as it was, the identity-card number left empty
+     * (kept), no address (none before). */
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"name\":\"王得发\",\"role\":\"申请人\","
+             "\"phone\":\"13900139000\",\"id_no\":\"\",\"address\":\"\",\"clear_phone\":false,"
+             "\"clear_id_no\":false,\"lang\":\"zh\"}",
+             k.id, k.party[0]);
+    edit_party(f, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"name\":\"王得发\""));
+    assert_non_null(strstr(r.body, "139****9000")); /* masked in the answer, as ever */
+    assert_null(strstr(r.body, "13900139000"));
+    assert_null(strstr(r.body, "431228197202284460"));
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM contacts WHERE id = '%s' AND name = '王得发'"
+                                " AND phone = '13900139000' AND id_no = '431228197202284460'"
+                                " AND address IS NULL",
+                                wang),
+                     1);
+    /* One change, of the two fields that changed. */
+    assert_int_equal(journal_size(f), journal + 1);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM hl_log WHERE pos > %lld AND tbl = 'contacts'"
+                                " AND row_id = '%s' AND json_extract(body, '$.set.name') = '王得发'"
+                                " AND json_extract(body, '$.set.phone') = '13900139000'"
+                                " AND json_type(body, '$.set.id_no') IS NULL"
+                                " AND json_type(body, '$.set.address') IS NULL",
+                                (long long)journal, wang),
+                     1);
+
+    /* The same form again: nothing to write, nothing journaled. */
+    journal = journal_size(f);
+    edit_party(f, body, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+    assert_int_equal(journal_size(f), journal);
+
+    /* The role alone, on the party; then the identity-card number cleared
+     * and an address given. */
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"party\":\"%s\",\"role\":\"第三人\"}", k.id,
+             k.party[1]);
+    edit_party(f, body, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+    assert_int_equal(journal_size(f), journal + 1);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM hl_log WHERE pos > %lld AND tbl ="
+                                " 'case_parties' AND row_id = '%s'"
+                                " AND json_extract(body, '$.set.role') = '第三人'"
+                                " AND json_type(body, '$.set.position') IS NULL",
+                                (long long)journal, k.party[1]),
+                     1);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM case_parties WHERE id = '%s'"
+                                " AND role = '第三人'",
+                                k.party[1]),
+                     1);
+    /* At the limits exactly: accepted. */
+    memset(address, 'a', sizeof address - 2);
+    address[sizeof address - 2] = '\0';
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"party\":\"%s\",\"clear_id_no\":true,\"address\":\"%s\"}", k.id,
+             k.party[0], address);
+    edit_party(f, body, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM contacts WHERE id = '%s' AND id_no IS NULL"
+                                " AND length(address) = 400 AND phone = '13900139000'",
+                                wang),
+                     1);
+    /* The other case's party is as it was. */
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM contacts WHERE id = '%s' AND name = '王德发'",
+                                other.contact[0]),
+                     1);
+}
+
 /* ---- the launcher ---- */
 
 static int file_mode(const char *path)
@@ -905,6 +1152,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_and_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_need_csrf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_party_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_launch_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_stale, setup, teardown),

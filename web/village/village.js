@@ -44,6 +44,12 @@
       shownFirst: "只显示前 {n} 件，请缩小范围。", caseNo: "编号", received: "登记日期", due: "期限",
       correctionBadge: "需整改", level: "责任层级",
       reveal: "显示完整号码", revealNote: "查看完整号码会记入案件记录。",
+      edit: "修改", editParty: "修改 {n} 的信息", editTitle: "修改当事人信息：{n}",
+      keepNumber: "不填则保留原号码", clearPhone: "删除电话号码", clearIdNo: "删除身份证号",
+      saveParty: "保存修改", partySaved: "当事人 {n} 的信息已修改。",
+      signedParties: "本案已有签署的调解协议：协议条款不变，但重新打印时当事人信息按修改后的显示。",
+      pType: "格式不对。", pBoth: "填写新号码或勾选删除，二者选一。",
+      partyProblems: "还有 {n} 处需要修改，见红字。",
       events: "办理记录", date: "日期", note: "内容", addEvent: "添加办理记录", eventKind: "记录类型",
       dateOpt: "日期（不填为今天）", noteReq: "内容", changeStatus: "变更状态", newStatus: "新状态",
       noStatus: "当前状态下没有可变更的状态。", change: "变更", noteOpt: "说明（可选）",
@@ -105,7 +111,14 @@
       total: "{n} cases", shownFirst: "Only the first {n} are shown: narrow the search.",
       caseNo: "Number", received: "Received", due: "Due", correctionBadge: "correction asked",
       level: "Level", reveal: "Show the numbers in full",
-      revealNote: "Showing the numbers is recorded on the case.", events: "Events", date: "Date",
+      revealNote: "Showing the numbers is recorded on the case.",
+      edit: "Edit", editParty: "Edit the details of {n}", editTitle: "Correct a party's details: {n}",
+      keepNumber: "Leave empty to keep the number on file", clearPhone: "Remove the phone number",
+      clearIdNo: "Remove the ID card number", saveParty: "Save the correction",
+      partySaved: "The details of {n} are corrected.",
+      signedParties: "This case has a signed agreement: its terms stay as signed, but a new print shows the corrected party details.",
+      pType: "Not in the right form.", pBoth: "Type a new number or tick remove, not both.",
+      partyProblems: "{n} fields need attention: see the red text.", events: "Events", date: "Date",
       note: "Note", addEvent: "Add an event", eventKind: "Kind of event",
       dateOpt: "Date (today if empty)", noteReq: "What happened", changeStatus: "Change the status",
       newStatus: "New status", noStatus: "No status change is possible from here.",
@@ -490,6 +503,71 @@
     return el("label", {}, say(name || "noteOpt"), el("input", { name: "note", maxlength: 500, size: 30 }));
   }
 
+  // The correction of one party's details, in box, opened by the button
+  // opener. The phone and ID card fields start empty: the page holds the
+  // stored numbers only as it shows them (masked unless revealed, and a
+  // reveal is recorded), so they are the fields' placeholders, and a field
+  // left empty keeps the number on file; "remove" clears it.
+  function openPartyForm(d, p, box, opener) {
+    var k = d["case"];
+    var msg = el("p", { class: "message", role: "status", id: "party-message" });
+    var button = el("button", { type: "submit", id: "save-party" }, say("saveParty"));
+    var phone = el("input", { name: "phone", maxlength: 30, inputmode: "tel", autocomplete: "off", placeholder: p.phone || "" });
+    var idNo = el("input", { name: "id_no", maxlength: 18, autocomplete: "off", placeholder: p.id_no || "" });
+    function clearBox(name, key, input) {
+      if (!input.getAttribute("placeholder")) { return null; }
+      var box = el("input", { type: "checkbox", name: name });
+      box.addEventListener("change", function () { input.disabled = box.checked; if (box.checked) { input.value = ""; } });
+      return el("label", { class: "check" }, box, " ", say(key));
+    }
+    var signed = d.agreements.some(function (a) { return a.locked; });
+    var form = el("form", { id: "party-form", novalidate: true, "data-party": p.id },
+      el("fieldset", { class: "party" }, el("legend", {}, say("editTitle", { n: p.name || "" })),
+        el("div", { class: "fields two" },
+          field("name", el("input", { name: "name", maxlength: 50, autocomplete: "off", value: p.name || "" })),
+          field("role", el("select", { name: "role" }, options("roles", p.role, null))),
+          el("div", { class: "field-group" }, field("phone", phone, null, say("keepNumber")), clearBox("clear_phone", "clearPhone", phone)),
+          el("div", { class: "field-group" }, field("idNo", idNo, null, say("keepNumber")), clearBox("clear_id_no", "clearIdNo", idNo)),
+          field("address", el("input", { name: "address", maxlength: 200, autocomplete: "off", value: p.address || "" }), "wide")),
+        signed ? el("p", { class: "muted", id: "party-signed" }, say("signedParties")) : null,
+        el("span", { class: "problem", "data-for": "form" }),
+        el("div", { class: "row" }, button,
+          el("button", {
+            type: "button", class: "secondary", id: "cancel-party",
+            onclick: function () { box.textContent = ""; opener.focus(); }
+          }, say("cancel"))),
+        msg));
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var f = form.elements;
+      var body = {
+        id: k.id, party: p.id, name: f.name.value.trim(), role: f.role.value,
+        phone: f.phone.value.trim(), id_no: f.id_no.value.trim(), address: f.address.value.trim(),
+        clear_phone: !!(f.clear_phone && f.clear_phone.checked), clear_id_no: !!(f.clear_id_no && f.clear_id_no.checked)
+      };
+      button.disabled = true;
+      msg.textContent = "";
+      request("POST", "/api/case/party", body).then(function (r) {
+        button.disabled = false;
+        if (r.status === 400 && r.data.problems) {
+          var first = showProblems(form, r.data.problems);
+          msg.textContent = say("partyProblems", { n: r.data.problems.length });
+          if (first) { first.focus(); }
+          return;
+        }
+        if (r.status !== 200) { msg.textContent = failure(r); return; }
+        drawCase(r.data);
+        notice(say("partySaved", { n: body.name || p.name || "" }), true);
+        var row = document.querySelector("#parties tr[data-party='" + p.id + "'] .edit-party");
+        if (row) { row.focus(); }
+        refreshPill();
+      });
+    });
+    box.textContent = "";
+    append(box, form);
+    form.elements.name.focus();
+  }
+
   function caseView(id) {
     show(el("p", { class: "muted" }, say("loading")));
     load("/api/case?id=" + encodeURIComponent(id), drawCase);
@@ -502,11 +580,17 @@
       type: "button", class: "secondary", id: "reveal",
       onclick: function (e) { change("/api/case/reveal", { id: k.id }, e.target, null, drawCase); }
     }, say("reveal")), " ", el("span", { class: "muted" }, say("revealNote"))) : null;
+    var partyEdit = el("div", { id: "party-edit", class: "no-print" });
     var parties = el("table", { id: "parties" },
-      el("thead", {}, el("tr", {}, ["role", "name", "phone", "idNo", "address"].map(function (h) { return el("th", {}, say(h)); }))),
+      el("thead", {}, el("tr", {}, ["role", "name", "phone", "idNo", "address"].map(function (h) { return el("th", {}, say(h)); }),
+        el("th", { class: "no-print" }))),
       el("tbody", {}, d.parties.map(function (p) {
-        return el("tr", {}, el("td", {}, word("roles", p.role)), el("td", {}, p.name || ""),
-          el("td", { class: "phone" }, p.phone || ""), el("td", { class: "id-no" }, p.id_no || ""), el("td", {}, p.address || ""));
+        return el("tr", { "data-party": p.id }, el("td", { class: "role" }, word("roles", p.role)), el("td", { class: "name" }, p.name || ""),
+          el("td", { class: "phone" }, p.phone || ""), el("td", { class: "id-no" }, p.id_no || ""), el("td", { class: "address" }, p.address || ""),
+          el("td", { class: "no-print" }, p.contact_id ? el("button", {
+            type: "button", class: "link edit-party", "aria-label": say("editParty", { n: p.name || "" }),
+            onclick: function (e) { openPartyForm(d, p, partyEdit, e.target); }
+          }, say("edit")) : null));
       })));
     var events = el("table", { id: "events" },
       el("thead", {}, el("tr", {}, el("th", {}, say("date")), el("th", {}, say("kind")), el("th", {}, say("note")))),
@@ -576,7 +660,7 @@
             ["received", (k.created_at || "").slice(0, 10)], ["followupDue", r.followup_due]]),
             el("h3", {}, say("facts")), el("p", { class: "text", id: "case-facts" }, k.facts || ""),
             k.claims ? [el("h3", {}, say("claims")), el("p", { class: "text" }, k.claims)] : null),
-          el("section", { class: "box" }, el("h3", {}, say("parties")), parties, reveal),
+          el("section", { class: "box", id: "parties-box" }, el("h3", {}, say("parties")), parties, reveal, partyEdit),
           el("section", { class: "box" }, el("h3", {}, say("events")), events),
           agreements),
         steps)]);
