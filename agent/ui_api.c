@@ -34,9 +34,9 @@
 #include <string.h>
 
 #define MAX_TITLE 400 /* bytes of a case's title, or of a party's address */
-#define MAX_SHORT 200 /* bytes of a name, phone, id number, role, received_by */
-#define MAX_PHONE 40  /* bytes of a corrected phone number (20 digits and separators) */
-#define MAX_ID_NO 18  /* bytes of a corrected identity-card number */
+#define MAX_SHORT 200 /* bytes of a name, role, received_by */
+#define MAX_PHONE 40  /* bytes of a phone number (20 digits and separators) */
+#define MAX_ID_NO 18  /* bytes of an identity-card number */
 #define MAX_CODE  1000
 
 /* The roles of a party, as the reference data stores them. */
@@ -758,8 +758,8 @@ static int intake_check(const cJSON *doc, const struct rules_config *config, cJS
         }
         const char *name = member_text(p, "name", MAX_SHORT, &pbad);
         const char *role = member_text(p, "role", MAX_SHORT, &pbad);
-        const char *phone = member_text(p, "phone", MAX_SHORT, &pbad);
-        const char *id_no = member_text(p, "id_no", MAX_SHORT, &pbad);
+        const char *phone = member_text(p, "phone", MAX_PHONE, &pbad);
+        const char *id_no = member_text(p, "id_no", MAX_ID_NO, &pbad);
         (void)member_text(p, "address", MAX_TITLE, &pbad);
         if (pbad) {
             failed |= add_problem(problems, pbad, i, "too_long");

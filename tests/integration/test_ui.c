@@ -684,6 +684,17 @@ static void test_limits(void **state)
         assert_error(&r, 400, "bad_request");
         reply_clear(&r);
     }
+    /* A party's numbers have the same limits at intake as in a
+     * correction: 40 bytes of phone, 18 of identity card. */
+    request(f, "POST", "/api/case/new", 1, 1, "application/json",
+            "{\"title\":\"t\",\"kind\":\"dispute\",\"channel\":\"visit\","
+            "\"category\":\"land\",\"severity\":2,\"facts\":\"f\",\"received_by\":\"r\","
+            "\"parties\":[{\"name\":\"n\",\"role\":\"申请人\","
+            "\"phone\":\"1 3 8 0 0 1 3 8 0 0 0 - - - - - - - - - - -\"}]}",
+            NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "{\"field\":\"parties.0.phone\",\"code\":\"too_long\"}"));
+    reply_clear(&r);
     /* Not enrolled: the sync says so rather than trying. */
     request(f, "POST", "/api/sync", 1, 1, "application/json", "{}", NULL, &r);
     assert_error(&r, 409, "not_enrolled");
