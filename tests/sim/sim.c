@@ -252,13 +252,40 @@ static void delete_case(struct replica *r, const char *village)
     }
 }
 
+/* Half the time a record of a case is named by a derivation of the case's
+ * id (PROTOCOL.md 1), as an import names parties and events, so that the
+ * compact deltas carry derivations, relative and whole, and references to
+ * them. what/NODE/N is this device's own: no other writes it. */
+static unsigned derivations;
+
+static void name_record(struct replica *r, const char *case_id, const char *what,
+                        char id[UUID7_FROMLEN + 1])
+{
+    if (chance(50)) {
+        snprintf(id, UUID7_FROMLEN + 1, "%s/%s/%016" PRIx64 "/%u", case_id, what, replica_node(r),
+                 derivations++);
+    } else {
+        make_id(id, sim_ms);
+    }
+}
+
+/* The id a record named by name_record() has. */
+static void record_id(const char *named, char id[UUID7_STRLEN + 1])
+{
+    if (uuid7_from_valid(named)) {
+        check(uuid7_derive(named, id), "derive");
+    } else {
+        memcpy(id, named, UUID7_STRLEN + 1); /* a UUID: make_id()'s */
+    }
+}
+
 static void add_event(struct replica *r, const char *village)
 {
-    char case_id[UUID7_STRLEN + 1], id[UUID7_STRLEN + 1];
+    char case_id[UUID7_STRLEN + 1], id[UUID7_FROMLEN + 1];
     if (!pick_row(r, "cases", village, case_id)) {
         return;
     }
-    make_id(id, sim_ms);
+    name_record(r, case_id, "event", id);
     const char *cols[] = {"case_id", "date", "kind", "note"};
     struct sync_value vals[] = {text(case_id), text("2026-03-01"), text("visit"),
                                 text(notes[below(5)])};
@@ -267,16 +294,19 @@ static void add_event(struct replica *r, const char *village)
 
 static void add_party(struct replica *r, const char *village)
 {
-    char case_id[UUID7_STRLEN + 1], contact[UUID7_STRLEN + 1], party[UUID7_STRLEN + 1];
+    char case_id[UUID7_STRLEN + 1], contact[UUID7_FROMLEN + 1], party[UUID7_FROMLEN + 1];
+    char contact_id[UUID7_STRLEN + 1];
     if (!pick_row(r, "cases", village, case_id)) {
         return;
     }
-    make_id(contact, sim_ms);
-    make_id(party, sim_ms);
+    name_record(r, case_id, "contact", contact);
+    name_record(r, case_id, "party", party);
+    record_id(contact, contact_id);
     const char *ccols[] = {"name", "phone"};
     struct sync_value cvals[] = {text(names[below(6)]), text("13800138000")};
     const char *pcols[] = {"case_id", "contact_id", "role", "position"};
-    struct sync_value pvals[] = {text(case_id), text(contact), text("申请人"), integer(below(4))};
+    struct sync_value pvals[] = {text(case_id), text(contact_id), text("申请人"),
+                                 integer(below(4))};
     /* Two records written together: both or neither. */
     check(replica_begin(r), "begin");
     check(replica_put(r, "contacts", contact, village, 2, ccols, cvals, NULL), "add contact");
