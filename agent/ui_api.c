@@ -1416,7 +1416,44 @@ static void agreement_case(struct local *l, const char *id, char out[UUID7_STRLE
     }
 }
 
-/* Save an agreement's texts: a new one of the case {"id"}, or an edit of
+/* Whether a new agreement of case_id may supplement the agreement
+ * supplements: it must be of the same case in this village and signed
+ * (an unsigned one is edited instead). 0, or -1 with the refusal made. */
+static int supplement_check(const struct ui_call *c, struct workflow *w, const char *case_id,
+                            const char *supplements, const char *lang, struct ui_response *out)
+{
+    char of[UUID7_STRLEN + 1] = "";
+    if (strlen(supplements) == UUID7_STRLEN) {
+        agreement_case(c->local, supplements, of);
+    }
+    if (!of[0]) {
+        ui_error(out, 404, "not_found", "no such agreement in this village to supplement");
+        return -1;
+    }
+    if (strcmp(of, case_id) != 0) {
+        ui_error(out, 409, "refused",
+                 strcmp(lang, "zh") ? "that agreement is of another case: a supplementary"
+                                      " agreement is of the same case"
+                                    : "该协议属于另一案件，补充协议只能补充本案的协议");
+        return -1;
+    }
+    /* Only a signed (locked, so no longer editable) agreement is supplemented. */
+    int rc = workflow_agreement_editable(w, supplements);
+    if (rc == 0) {
+        ui_error(out, 409, "refused",
+                 strcmp(lang, "zh") ? "that agreement is not signed yet: edit it instead"
+                                    : "该协议尚未签署，直接修改即可，无需补充协议");
+        return -1;
+    }
+    if (rc != RULES_E_LOCKED) {
+        ui_error(out, 500, "ledger", w->why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Save an agreement's texts: a new one of the case {"id"} (supplementing
+ * the signed agreement {"supplements"}, when given), or an edit of
  * {"agreement"} (refused once signed); answers the case. */
 static void do_agreement_save(const struct ui_call *c, struct ui_response *out)
 {
@@ -1427,8 +1464,10 @@ static void do_agreement_save(const struct ui_call *c, struct ui_response *out)
     const char *bad = NULL;
     const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
     const char *id = member_text(doc, "agreement", UUID7_STRLEN, &bad);
-    const char *names[8];
-    struct sync_value values[8];
+    const char *supplements = member_text(doc, "supplements", UUID7_STRLEN, &bad);
+    /* The texts, and case_id and supplements for a new agreement. */
+    const char *names[sizeof agreement_fields / sizeof agreement_fields[0] + 2];
+    struct sync_value values[sizeof agreement_fields / sizeof agreement_fields[0] + 2];
     size_t n = 0;
     for (size_t i = 0; i < 6; i++) {
         const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, agreement_fields[i]);
@@ -1446,6 +1485,9 @@ static void do_agreement_save(const struct ui_call *c, struct ui_response *out)
         bad = "performance_deadline";
     }
     char case_id[UUID7_STRLEN + 1], new_id[UUID7_STRLEN + 1];
+    if (!bad && id && supplements) {
+        bad = "supplements"; /* only a new agreement supplements another */
+    }
     if (bad) {
         bad_member(out, bad);
         cJSON_Delete(doc);
@@ -1478,8 +1520,16 @@ static void do_agreement_save(const struct ui_call *c, struct ui_response *out)
             return;
         }
         snprintf(case_id, sizeof case_id, "%s", given);
+        if (supplements && supplement_check(c, &w, case_id, supplements, lang, out) != 0) {
+            cJSON_Delete(doc);
+            return;
+        }
         names[n] = "case_id";
         values[n++] = (struct sync_value){.type = SYNC_TEXT, .s = case_id};
+        if (supplements) {
+            names[n] = "supplements";
+            values[n++] = (struct sync_value){.type = SYNC_TEXT, .s = supplements};
+        }
         rc = uuid7_make(hlc_wall(replica_clock(c->local->replica)), new_id);
         if (rc == 0) {
             rc = replica_put(c->local->replica, "agreements", new_id, c->local->village, n, names,

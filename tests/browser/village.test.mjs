@@ -5,7 +5,9 @@
 // with the township's code; record a case with two parties, after the form
 // has said what is wrong; add an event; see that an illegal status change
 // is not offered and make a legal one; fill an agreement, see it
-// incomplete, complete it, sign it and print it to PDF on A4; sync and find
+// incomplete, complete it, sign it and print it to PDF on A4; change it by
+// a supplementary agreement (补充协议) made in the page, listed on the case
+// as supplementing the first, its paper form naming it; sync and find
 // the case in `hamlet-hub export`; correct a party's name and phone on the
 // case page (the form holds no number in full, refuses a bad one, keeps
 // the ID card number left empty) and, after `hamlet sync`, find the new
@@ -215,8 +217,36 @@ test('an agreement: incomplete, completed, signed and printed on A4', { timeout:
   writeFileSync(path.join(SHOTS, 'village-agreement.pdf'), pdf);
   await shot(form, 'agreement-paper');
   await form.close();
+
+  // Signed means locked: a change is a supplementary agreement, begun from
+  // the signed one, empty, saying what it supplements.
+  await page.locator('#new-supplement').click();
+  await page.locator('#agreement-supplements').waitFor();
+  assert.match(await page.locator('#agreement-supplements').textContent(), /本协议是对第1份协议（20\d\d-\d\d-\d\d签署）的补充协议/);
+  assert.match(await page.locator('#view h2').textContent(), /^补充协议/);
+  assert.equal(await page.locator('[name=parties_details]').inputValue(), '');
+  assert.equal(await page.locator('[name=parties_details]').getAttribute('readonly'), null);
+  await page.locator('[name=rights_obligations]').fill('李春生另行补偿王德发围墙拆除期间的青苗损失500元。');
+  await page.locator('#save-agreement').click();
+  await page.locator('#agreement-incomplete').waitFor();
+  const supplementId = decodeURIComponent(page.url().split('/').pop());
+  assert.notEqual(supplementId, agreementId);
+  assert.match(await page.locator('#agreement-supplements').textContent(), /第1份协议/);
+  await shot(page, 'agreement-supplement');
   await openCase();
+  const listed = page.locator(`#agreements li[data-id="${supplementId}"]`);
+  assert.match(await listed.textContent(), /补充协议（补充第1份协议）/);
+  assert.match(await listed.textContent(), /未签署/);
+  assert.doesNotMatch(await page.locator(`#agreements li[data-id="${agreementId}"]`).textContent(), /补充协议/);
   assert.equal(await page.locator('#case-status').textContent(), '达成协议');
+  const paper = await page.context().newPage();
+  await paper.goto(`/print/agreement?id=${supplementId}&lang=zh`);
+  const text = await paper.locator('body').textContent();
+  assert.match(text, /补充协议/);
+  assert.match(text, /本协议是对编号为\s*（20\d\d）白沙调字第[A-Z0-9]{2}-\d{4}号\s*的人民调解协议书的补充/);
+  assert.match(text, /青苗损失500元/);
+  await shot(paper, 'agreement-supplement-paper');
+  await paper.close();
 });
 
 test('sync now sends the case to the hub', { timeout: TIMEOUT }, async () => {
@@ -310,6 +340,8 @@ test('the list finds the case; the pages switch to English', { timeout: TIMEOUT 
   await page.goto('/#/today');
   await page.locator('#sync').waitFor();
   await shot(page, 'today-en');
+  await openCase();
+  await page.locator('#agreements .badge.supplement', { hasText: 'Supplementary (to agreement 1)' }).waitFor();
   await page.locator('#lang').click();
 });
 

@@ -12,7 +12,9 @@
  * limits; a case recorded through the pages is in the ledger, with its
  * parties' numbers masked; a party's details corrected through the pages
  * (refused without the token or with bad input, writing nothing then;
- * journaling only the fields that changed); SIGTERM stops it cleanly; one log line per
+ * journaling only the fields that changed); a supplementary agreement
+ * made through the pages (only of a signed agreement of the same case) and
+ * its paper form; SIGTERM stops it cleanly; one log line per
  * request, never with the token. And the launcher: the first address is
  * left in ui.url (0600, in a 0700 folder of $XDG_RUNTIME_DIR) beside a page
  * that redirects to it, both gone after SIGTERM; `hamlet ui --open` opens a
@@ -950,6 +952,135 @@ static void test_party_edit(void **state)
                      1);
 }
 
+/* ---- a supplementary agreement ---- */
+
+static const char agreement_texts[] =
+    "\"parties_details\":\"申请人王德发，被申请人李春生\",\"facts_and_liability\":\"围墙越界\","
+    "\"rights_obligations\":\"李春生拆除越界部分\",\"performance_method\":\"自行拆除\","
+    "\"performance_place\":\"白沙村3组\",\"performance_deadline\":\"2027-01-15\"";
+
+/* POST /api/agreement/save with body; the answer in r. */
+static long save_agreement(struct fixture *f, const char *body, struct reply *r)
+{
+    return request(f, "POST", "/api/agreement/save", 1, 1, "application/json", body, NULL, r);
+}
+
+/* The id of the newest agreement in the case's answer r (the ids grow). */
+static void newest_agreement(const struct reply *r, char id[UUID_LEN + 1])
+{
+    cJSON *doc = cJSON_Parse(r->body);
+    assert_non_null(doc);
+    const cJSON *list = cJSON_GetObjectItem(doc, "agreements");
+    const cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(last, "id"));
+    assert_non_null(text);
+    snprintf(id, UUID_LEN + 1, "%s", text);
+    cJSON_Delete(doc);
+}
+
+/* A complete agreement of the case, signed when sign is set; its id. */
+static void make_agreement(struct fixture *f, const char *case_id, int sign, char id[UUID_LEN + 1])
+{
+    struct reply r;
+    char body[1024];
+    snprintf(body, sizeof body, "{\"id\":\"%s\",%s}", case_id, agreement_texts);
+    save_agreement(f, body, &r);
+    assert_int_equal(r.status, 200);
+    newest_agreement(&r, id);
+    reply_clear(&r);
+    if (sign) {
+        snprintf(body, sizeof body, "{\"agreement\":\"%s\"}", id);
+        request(f, "POST", "/api/agreement/sign", 1, 1, "application/json", body, NULL, &r);
+        assert_int_equal(r.status, 200);
+        reply_clear(&r);
+    }
+}
+
+static void test_agreement_supplement(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    struct recorded k, other;
+    char body[1024], first[UUID_LEN + 1], unsigned_one[UUID_LEN + 1], foreign[UUID_LEN + 1];
+    char supplement[UUID_LEN + 1];
+    open_session(f);
+    record_case(f, &k);
+    record_case(f, &other);
+    make_agreement(f, k.id, 0, first);
+    make_agreement(f, k.id, 0, unsigned_one);
+    make_agreement(f, other.id, 1, foreign);
+    int64_t journal = journal_size(f);
+
+    /* Refused, writing nothing: an agreement that does not exist, one
+     * that is not signed (edit it instead), a signed one of another case,
+     * an id past its length, a supplement given with an edit. */
+    const struct {
+        const char *supplements, *edit;
+        long status;
+        const char *error;
+    } refused[] = {
+        {"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", NULL, 404, "not_found"},
+        {first, NULL, 409, "refused"},
+        {foreign, NULL, 409, "refused"},
+        {"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b0", NULL, 400, "bad_request"},
+        {first, unsigned_one, 400, "bad_request"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (refused[i].edit) {
+            snprintf(body, sizeof body,
+                     "{\"agreement\":\"%s\",\"supplements\":\"%s\",\"facts_and_liability\":\"改\"}",
+                     refused[i].edit, refused[i].supplements);
+        } else {
+            snprintf(body, sizeof body, "{\"id\":\"%s\",\"supplements\":\"%s\",\"lang\":\"zh\"}",
+                     k.id, refused[i].supplements);
+        }
+        save_agreement(f, body, &r);
+        assert_error(&r, refused[i].status, refused[i].error);
+        if (i == 1) {
+            assert_non_null(strstr(r.body, "尚未签署"));
+        }
+        reply_clear(&r);
+    }
+    assert_int_equal(journal_size(f), journal);
+    assert_int_equal(ledger_int(f, "SELECT count(*) FROM agreements WHERE supplements IS NOT NULL"),
+                     0);
+
+    /* Signed, it is supplemented: a new agreement of the case, empty,
+     * naming it, and the case's answer says so. */
+    snprintf(body, sizeof body, "{\"agreement\":\"%s\"}", first);
+    request(f, "POST", "/api/agreement/sign", 1, 1, "application/json", body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    reply_clear(&r);
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"supplements\":\"%s\"}", k.id, first);
+    save_agreement(f, body, &r);
+    assert_int_equal(r.status, 200);
+    newest_agreement(&r, supplement);
+    char want[120];
+    snprintf(want, sizeof want, "\"supplements\":\"%s\"", first);
+    assert_non_null(strstr(r.body, want));
+    assert_non_null(strstr(r.body, "\"supplements\":null")); /* the others */
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f,
+                                "SELECT count(*) FROM agreements WHERE id = '%s' AND case_id = '%s'"
+                                " AND supplements = '%s' AND signed_at IS NULL"
+                                " AND facts_and_liability IS NULL",
+                                supplement, k.id, first),
+                     1);
+    assert_int_equal(ledger_int(f, "SELECT count(*) FROM agreements WHERE supplements IS NOT NULL"),
+                     1);
+
+    /* Its paper form is a supplementary agreement's, naming the case's
+     * number. */
+    char path[200];
+    snprintf(path, sizeof path, "/print/agreement?id=%s&lang=zh", supplement);
+    get(f, path, 1, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "补充协议"));
+    assert_non_null(strstr(r.body, "本协议是对编号为"));
+    assert_non_null(strstr(r.body, "白沙调字第"));
+    reply_clear(&r);
+}
+
 /* ---- the launcher ---- */
 
 static int file_mode(const char *path)
@@ -1164,6 +1295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_need_csrf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_party_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agreement_supplement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_launch_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_stale, setup, teardown),

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // village.js - the village's pages (hamlet ui). One page, views chosen by
 // the address's fragment: #/today, #/new, #/cases?..., #/case/ID,
-// #/agreement/CASE/ID (or /new), #/contacts, #/enrol; each drawn from the
-// laptop's own JSON (agent/ui_api.c). Text from the ledger is only ever set
-// as text (textContent), never parsed as HTML. Every change carries the
+// #/agreement/CASE/ID (or /new, or /new?supplements=ID for a supplementary
+// agreement), #/contacts, #/enrol; each drawn from the laptop's own JSON
+// (agent/ui_api.c). Text from the ledger is only ever set as text
+// (textContent), never parsed as HTML. Every change carries the
 // session's CSRF token. Chinese first; the English switch is remembered in
 // localStorage. Everything works without a network: the server is this
 // laptop. The tools it shares with the township's review pages (DOM
@@ -67,6 +68,8 @@
       sign: "签署并锁定", signConfirm: "签署后协议不能再修改（变更须另订补充协议）。确认各方已在纸面协议上签名、盖章？",
       signYes: "确认签署", signedOn: "已于 {d} 签署，不能再修改。", print: "打印（A4）",
       backToCase: "返回案件", saveAgreement: "保存协议",
+      agreementN: "第{n}份协议", supplementOf: "补充协议（补充{a}）", supplementTitle: "补充协议 · {c}",
+      supplementsLine: "本协议是对{a}（{d}签署）的补充协议。", newSupplement: "新建补充协议",
       contacts: "联系人", contactSearch: "搜索姓名或住址", onCases: "涉及案件",
       enrolTitle: "连接乡镇", enrolHelp: "把乡镇给的登记码（以 HAMLET1: 开头）粘贴或输入到下面，然后点“连接”。需要网络，只做一次。",
       enrolCode: "登记码", enrol: "连接", enrolling: "正在连接乡镇…", enrolled: "已连接乡镇：{v}。",
@@ -139,6 +142,8 @@
       sign: "Sign and lock", signConfirm: "Once signed, the agreement cannot change (a change is a supplementary agreement). Have all parties signed and the committee sealed the paper form?",
       signYes: "Yes, sign it", signedOn: "Signed on {d}; it can no longer change.",
       print: "Print (A4)", backToCase: "Back to the case", saveAgreement: "Save the agreement",
+      agreementN: "agreement {n}", supplementOf: "Supplementary (to {a})", supplementTitle: "Supplementary agreement · {c}",
+      supplementsLine: "This agreement supplements {a} (signed {d}).", newSupplement: "Make a supplementary agreement",
       contacts: "Contacts", contactSearch: "Search names or addresses", onCases: "Cases",
       enrolTitle: "Connect to the township", enrolHelp: "Paste or type the enrolment code the township gave you (it starts with HAMLET1:) and press Connect. It needs a link, once.",
       enrolCode: "Enrolment code", enrol: "Connect", enrolling: "Connecting to the township…",
@@ -639,9 +644,10 @@
       k.correction ? answerForm(k) : null) : null;
     var agreements = el("section", { class: "box", id: "agreements" }, el("h3", {}, say("agreements")),
       d.agreements.length ? el("ul", {}, d.agreements.map(function (a) {
-        return el("li", {}, el("a", { href: "#/agreement/" + encodeURIComponent(k.id) + "/" + encodeURIComponent(a.id) }, say("openAgreement") + " " + a.id.slice(0, 8)), " ",
+        return el("li", { "data-id": a.id }, el("a", { href: "#/agreement/" + encodeURIComponent(k.id) + "/" + encodeURIComponent(a.id) }, say("openAgreement") + " " + agreementName(d, a.id)), " ",
           a.complete ? el("span", { class: "badge ok" }, say("complete")) : el("span", { class: "badge bad" }, say("incomplete")), " ",
-          el("span", { class: "badge" }, a.locked ? say("signed") : say("unsigned")));
+          el("span", { class: "badge" }, a.locked ? say("signed") : say("unsigned")),
+          a.supplements ? [" ", el("span", { class: "badge supplement" }, say("supplementOf", { a: agreementName(d, a.supplements) }))] : null);
       })) : el("p", { class: "muted" }, say("none")),
       el("p", { class: "no-print" }, el("a", { href: "#/agreement/" + encodeURIComponent(k.id) + "/new", id: "new-agreement" }, say("newAgreement"))));
     var due = r.due ? el("span", { class: "badge" + (r.due_state === "overdue" ? " bad" : r.due_state === "due_soon" ? " warn" : "") },
@@ -671,14 +677,26 @@
 
   var agreementTexts = [["parties_details", "part1"], ["facts_and_liability", "part2"], ["rights_obligations", "part3"]];
 
-  function agreementView(caseId, agreementId) {
-    load("/api/case?id=" + encodeURIComponent(caseId), function (d) { drawAgreement(d, agreementId); });
+  // An agreement as the page names it: its place among the case's
+  // agreements (the ids grow as they are made), "第2份协议".
+  function agreementName(d, id) {
+    var i = d.agreements.map(function (x) { return x.id; }).indexOf(id);
+    return i < 0 ? id.slice(0, 8) : say("agreementN", { n: i + 1 });
   }
 
-  function drawAgreement(d, agreementId) {
+  // A new agreement supplements the signed one given (补充协议).
+  function agreementView(caseId, agreementId, supplements) {
+    load("/api/case?id=" + encodeURIComponent(caseId), function (d) { drawAgreement(d, agreementId, supplements); });
+  }
+
+  function drawAgreement(d, agreementId, supplementsId) {
     var k = d["case"];
     var a = d.agreements.filter(function (x) { return x.id === agreementId; })[0] || null;
     var locked = a && a.locked;
+    var baseId = a ? a.supplements : supplementsId;
+    var base = baseId ? d.agreements.filter(function (x) { return x.id === baseId; })[0] || null : null;
+    var supplementsLine = baseId ? el("p", { class: "supplements", id: "agreement-supplements" },
+      say("supplementsLine", { a: agreementName(d, baseId), d: (base && base.signed_at || "").slice(0, 10) })) : null;
     var msg = el("p", { class: "message", role: "status", id: "agreement-message" });
     var form = el("form", { id: "agreement-form" },
       agreementTexts.map(function (t) {
@@ -692,6 +710,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = a ? { agreement: a.id } : { id: k.id };
+      if (!a && supplementsId) { body.supplements = supplementsId; }
       ["parties_details", "facts_and_liability", "rights_obligations", "performance_method", "performance_place", "performance_deadline"].forEach(function (n) {
         body[n] = form.elements[n].value.trim();
       });
@@ -718,9 +737,14 @@
       type: "button", class: "secondary", id: "print-agreement",
       onclick: function () { printAgreement(a.id); }
     }, say("print")) : null;
+    // Signed means locked: a change is a new, supplementary agreement.
+    var supplement = locked ? el("button", {
+      type: "button", class: "secondary", id: "new-supplement",
+      onclick: function () { location.hash = "#/agreement/" + encodeURIComponent(k.id) + "/new?supplements=" + encodeURIComponent(a.id); }
+    }, say("newSupplement")) : null;
     show([el("p", { class: "no-print" }, el("a", { href: "#/case/" + encodeURIComponent(k.id) }, say("backToCase"))),
-      el("h2", {}, say("agreementOf", { c: (k.case_no || "") + " " + (k.title || "") })),
-      state, el("section", { class: "box" }, form, msg), el("div", { class: "row no-print" }, print)]);
+      el("h2", {}, say(baseId ? "supplementTitle" : "agreementOf", { c: (k.case_no || "") + " " + (k.title || "") })),
+      supplementsLine, state, el("section", { class: "box" }, form, msg), el("div", { class: "row no-print" }, print, supplement)]);
   }
 
   function signBox(a, k) {
@@ -821,7 +845,7 @@
     });
     document.title = say("title");
     if (view === "case" && f.parts[1]) { caseView(f.parts[1]); } else if (view === "agreement" && f.parts[1]) {
-      agreementView(f.parts[1], f.parts[2] || "new");
+      agreementView(f.parts[1], f.parts[2] || "new", f.params.supplements);
     } else if (view === "new") { newCaseView(); } else if (view === "cases") { casesView(f.params); } else if (view === "contacts") {
       contactsView(f.params);
     } else if (view === "enrol") { enrolView(); } else { todayView(); }
