@@ -42,6 +42,17 @@
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none';"             \
     " object-src 'none'"
 
+/* A ticket to print an agreement with the numbers in full: the paper form,
+ * made (and its reveal recorded) when the ticket was asked for. */
+struct print_ticket {
+    char ticket[UI_TICKET_HEX + 1]; /* "" when the slot is free */
+    char agreement[40];
+    time_t issued;  /* the calendar's: see ticket_live() */
+    uint64_t order; /* which was issued first */
+    char *html;
+    size_t len;
+};
+
 struct ui_site {
     struct local *local; /* the server's thread only */
     FILE *log;
@@ -51,6 +62,8 @@ struct ui_site {
     char csrf[UI_TOKEN_HEX + 1];
     char cookie_name[32]; /* hamlet_ui_PORT: cookies do not tell ports apart */
     char hosts[2][40];    /* 127.0.0.1:PORT, localhost:PORT */
+    struct print_ticket tickets[UI_MAX_TICKETS]; /* the server's thread only */
+    uint64_t tickets_issued;
 
     pthread_mutex_t lock; /* guards what follows: the background sync */
     pthread_t sync_thread;
@@ -134,6 +147,80 @@ cJSON *ui_read_json(const struct ui_call *c, struct ui_response *out)
 const char *ui_csrf(const struct ui_site *site)
 {
     return site->csrf;
+}
+
+/* ---- tickets to print in full ---- */
+
+static void ticket_clear(struct print_ticket *t)
+{
+    if (t->html) {
+        sodium_memzero(t->html, t->len);
+        free(t->html);
+    }
+    sodium_memzero(t, sizeof *t);
+}
+
+/* The calendar's time, not the monotonic clock, so that the tests can move
+ * it (libfaketime); a clock set back does not make an old ticket good
+ * again. */
+static int ticket_live(const struct print_ticket *t, time_t now)
+{
+    return t->ticket[0] && now >= t->issued && now - t->issued < UI_TICKET_S;
+}
+
+int ui_ticket_issue(struct ui_site *site, const char *agreement, char *html, size_t len,
+                    char ticket[UI_TICKET_HEX + 1])
+{
+    struct print_ticket *slot = NULL;
+    time_t now = time(NULL);
+    if (strlen(agreement) >= sizeof slot->agreement) {
+        sodium_memzero(html, len);
+        free(html);
+        return -1;
+    }
+    for (size_t i = 0; i < UI_MAX_TICKETS; i++) {
+        struct print_ticket *t = &site->tickets[i];
+        if (t->ticket[0] && !ticket_live(t, now)) {
+            ticket_clear(t);
+        }
+        if (!slot || (slot->ticket[0] && (!t->ticket[0] || t->order < slot->order))) {
+            slot = t; /* a free slot, else the oldest */
+        }
+    }
+    ticket_clear(slot);
+    unsigned char bytes[UI_TICKET_HEX / 2];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(slot->ticket, sizeof slot->ticket, bytes, sizeof bytes);
+    sodium_memzero(bytes, sizeof bytes);
+    snprintf(slot->agreement, sizeof slot->agreement, "%s", agreement);
+    slot->issued = now;
+    slot->order = ++site->tickets_issued;
+    slot->html = html;
+    slot->len = len;
+    memcpy(ticket, slot->ticket, sizeof slot->ticket);
+    return 0;
+}
+
+int ui_ticket_take(struct ui_site *site, const char *ticket, const char *agreement, char **html,
+                   size_t *len)
+{
+    time_t now = time(NULL);
+    int rc = -1;
+    for (size_t i = 0; ticket && agreement && strlen(ticket) == UI_TICKET_HEX && i < UI_MAX_TICKETS;
+         i++) {
+        struct print_ticket *t = &site->tickets[i];
+        if (!t->ticket[0] || sodium_memcmp(t->ticket, ticket, UI_TICKET_HEX) != 0) {
+            continue;
+        }
+        if (ticket_live(t, now) && !strcmp(t->agreement, agreement)) {
+            *html = t->html;
+            *len = t->len;
+            t->html = NULL;
+            rc = 0;
+        }
+        ticket_clear(t); /* used up, whatever it was asked for */
+    }
+    return rc;
 }
 
 /* ---- the background sync ---- */
@@ -676,6 +763,9 @@ int ui_serve(struct local *local, const struct ui_opts *opts)
     sodium_memzero(site->token, sizeof site->token);
     sodium_memzero(site->cookie, sizeof site->cookie);
     sodium_memzero(site->csrf, sizeof site->csrf);
+    for (size_t i = 0; i < UI_MAX_TICKETS; i++) {
+        ticket_clear(&site->tickets[i]);
+    }
     pthread_mutex_destroy(&site->lock);
     free(site);
     return 0;

@@ -37,6 +37,9 @@
 #define UI_MAX_LIST        500          /* cases in one answer of the case list */
 #define UI_MAX_QUERY       200          /* bytes of a search */
 #define UI_TOKEN_HEX       64           /* hex characters of the token, cookie and CSRF token */
+#define UI_TICKET_HEX      32           /* hex characters of a ticket to print in full */
+#define UI_MAX_TICKETS     8  /* tickets outstanding at once; a new one drops the oldest */
+#define UI_TICKET_S        60 /* seconds a ticket to print in full stays good */
 
 /* A file of web/village/, embedded by the build (web/embed.sh). */
 struct ui_asset {

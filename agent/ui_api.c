@@ -28,6 +28,7 @@
 #include "workflow.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1575,11 +1576,23 @@ static void do_agreement_sign(const struct ui_call *c, struct ui_response *out)
     answer_case(c, case_id, 0, out);
 }
 
-/* The agreement as the paper form, for the browser to print (A4). Its
- * style is inline and it runs no script: its own policy says so too. */
+/* The print's own policy: its style is inline and it runs no script. */
+static void print_answer(struct ui_response *out, const char *html, size_t len)
+{
+    ui_body(out, 200, "text/html; charset=utf-8", html, len);
+    out->csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';"
+               " form-action 'none'; frame-ancestors 'self'";
+    out->frame_self = 1;
+}
+
+/* The agreement as the paper form, for the browser to print (A4), the
+ * numbers masked; with ticket=T (POST /api/agreement/print-ticket) the
+ * form kept for T, the numbers in full, whose reveal that POST recorded.
+ * A ticket that is not good is refused rather than printed masked. */
 static void do_agreement_print(const struct ui_call *c, struct ui_response *out)
 {
     const char *id = ui_arg(c, "id");
+    const char *ticket = ui_arg(c, "ticket");
     char case_id[UUID7_STRLEN + 1] = "";
     if (need_village(c, out) != 0) {
         return;
@@ -1591,6 +1604,20 @@ static void do_agreement_print(const struct ui_call *c, struct ui_response *out)
         ui_error(out, 404, "not_found", "no such agreement in this village");
         return;
     }
+    if (ticket) {
+        char *html = NULL;
+        size_t len = 0;
+        if (ui_ticket_take(c->site, ticket, id, &html, &len) != 0) {
+            ui_error(out, 403, "ticket",
+                     "this print ticket is unknown, used, expired or for another agreement:"
+                     " ask to print with the numbers in full again");
+            return;
+        }
+        print_answer(out, html, len);
+        sodium_memzero(html, len);
+        free(html);
+        return;
+    }
     struct ledger_io_buffer t = {0};
     int rc = casework_agreement_html(c->local, id, 0, webutil_lang(ui_arg(c, "lang")),
                                      ledger_io_buffer_write, &t);
@@ -1599,11 +1626,52 @@ static void do_agreement_print(const struct ui_call *c, struct ui_response *out)
         ui_error(out, 500, "ledger", sync_strerror(rc));
         return;
     }
-    ui_body(out, 200, "text/html; charset=utf-8", t.data, t.len);
+    print_answer(out, t.data, t.len);
     ledger_io_buffer_free(&t);
-    out->csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';"
-               " form-action 'none'; frame-ancestors 'self'";
-    out->frame_self = 1;
+}
+
+/* POST /api/agreement/print-ticket {"agreement": ID, "lang": L}: the paper
+ * form with the numbers in full is made now, which records the reveal on
+ * the case once (as `hamlet agreement print --reveal` does), and kept for
+ * one GET /print/agreement?id=ID&ticket=T; the answer is {"ticket": T}. */
+static void do_agreement_ticket(const struct ui_call *c, struct ui_response *out)
+{
+    cJSON *doc = read_change(c, out);
+    if (!doc) {
+        return;
+    }
+    const char *bad = NULL;
+    const char *id = member_text(doc, "agreement", UUID7_STRLEN, &bad);
+    const char *lang = webutil_lang(member_text(doc, "lang", 8, &bad));
+    char case_id[UUID7_STRLEN + 1] = "";
+    if (bad || !id) {
+        bad_member(out, bad ? bad : "agreement");
+        cJSON_Delete(doc);
+        return;
+    }
+    agreement_case(c->local, id, case_id);
+    if (!case_id[0]) {
+        ui_error(out, 404, "not_found", "no such agreement in this village");
+        cJSON_Delete(doc);
+        return;
+    }
+    struct ledger_io_buffer t = {0};
+    int rc = casework_agreement_html(c->local, id, 1, lang, ledger_io_buffer_write, &t);
+    char ticket[UI_TICKET_HEX + 1];
+    if (rc != 0) {
+        ledger_io_buffer_free(&t);
+        ui_error(out, 500, "ledger", sync_strerror(rc));
+    } else if (ui_ticket_issue(c->site, id, t.data, t.len, ticket) != 0) {
+        ui_error(out, 500, "ticket", "the print ticket could not be kept");
+    } else {
+        cJSON *obj = cJSON_CreateObject();
+        if (obj && !cJSON_AddStringToObject(obj, "ticket", ticket)) {
+            cJSON_Delete(obj);
+            obj = NULL;
+        }
+        ui_json(out, 200, obj);
+    }
+    cJSON_Delete(doc);
 }
 
 /* ---- contacts ---- */
@@ -1766,6 +1834,7 @@ const struct ui_endpoint ui_api_endpoints[] = {
     {"POST", "/api/case/party", do_party_edit, 0},
     {"POST", "/api/agreement/save", do_agreement_save, 0},
     {"POST", "/api/agreement/sign", do_agreement_sign, 0},
+    {"POST", "/api/agreement/print-ticket", do_agreement_ticket, 0},
     {"GET", "/print/agreement", do_agreement_print, 0},
     {"GET", "/api/contacts", do_contacts, 0},
     {"GET", "/api/sync", do_sync_state, 0},

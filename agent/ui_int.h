@@ -86,6 +86,25 @@ cJSON *ui_read_json(const struct ui_call *c, struct ui_response *out);
 /* ui_csrf(site): the session's CSRF token, for GET /api/session. */
 const char *ui_csrf(const struct ui_site *site);
 
+/* ui_ticket_issue(site, agreement, html, len, ticket): keep html (len
+ * bytes, malloc'd: the agreement's paper form with the numbers in full,
+ * whose reveal is recorded already) for one GET /print/agreement of
+ * agreement, and write the ticket that fetches it (UI_TICKET_HEX random hex
+ * characters). It stays good UI_TICKET_S seconds; past UI_MAX_TICKETS
+ * outstanding, the oldest is dropped. Takes html in every case (wiped and
+ * freed on failure). Returns 0, or -1 when agreement is too long. Server's
+ * thread only. */
+int ui_ticket_issue(struct ui_site *site, const char *agreement, char *html, size_t len,
+                    char ticket[UI_TICKET_HEX + 1]);
+
+/* ui_ticket_take(site, ticket, agreement, html, len): the paper form kept
+ * for ticket, when ticket is live and of agreement, in *html (malloc'd, the
+ * caller wipes and frees it) and *len. A ticket given is used up whether or
+ * not it was of agreement. Returns 0, or -1 (unknown, used, expired or of
+ * another agreement). Server's thread only. */
+int ui_ticket_take(struct ui_site *site, const char *ticket, const char *agreement, char **html,
+                   size_t *len);
+
 /* ui_sync_start(site): start a sync with the hub in the background, on a
  * connection of its own to the ledger file. Returns 0, 1 when one is
  * running already, or -1 when the thread cannot start. */

@@ -216,7 +216,27 @@ test('an agreement: incomplete, completed, signed and printed on A4', { timeout:
   mkdirSync(SHOTS, { recursive: true });
   writeFileSync(path.join(SHOTS, 'village-agreement.pdf'), pdf);
   await shot(form, 'agreement-paper');
+  // The paper form as it prints without a ticket: the numbers masked.
+  assert.doesNotMatch(await form.locator('body').textContent(), /431228197202284460|13800138000/);
   await form.close();
+
+  // The paper the parties sign carries their numbers in full: the button
+  // says the reveal is recorded, asks for a ticket and prints with it.
+  assert.match(await page.locator('#print-full-note').textContent(), /查看完整号码会记入案件记录。/);
+  await page.locator('#print-agreement-full').click();
+  const full = page.frameLocator('iframe.print');
+  await full.locator('body', { hasText: '431228197202284460' }).waitFor();
+  assert.match(await full.locator('body').textContent(), /人民调解协议书/);
+  const src = await page.locator('iframe.print').getAttribute('src');
+  assert.match(src, /&ticket=[0-9a-f]{32}$/);
+  // Used once, the ticket prints no more; the masked print stays masked.
+  const again = await page.context().newPage();
+  const reused = await again.goto(src);
+  assert.equal(reused.status(), 403);
+  assert.match(await again.locator('body').textContent(), /ticket/);
+  await again.goto(`/print/agreement?id=${agreementId}&lang=zh`);
+  assert.doesNotMatch(await again.locator('body').textContent(), /431228197202284460/);
+  await again.close();
 
   // Signed means locked: a change is a supplementary agreement, begun from
   // the signed one, empty, saying what it supplements.

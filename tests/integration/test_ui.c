@@ -14,7 +14,10 @@
  * (refused without the token or with bad input, writing nothing then;
  * journaling only the fields that changed); a supplementary agreement
  * made through the pages (only of a signed agreement of the same case) and
- * its paper form; SIGTERM stops it cleanly; one log line per
+ * its paper form; the paper form with the numbers in full through a
+ * one-time ticket (CSRF-checked, of this village, the reveal recorded once,
+ * refused when used, of another agreement, expired under libfaketime, or
+ * dropped past 8 outstanding); SIGTERM stops it cleanly; one log line per
  * request, never with the token. And the launcher: the first address is
  * left in ui.url (0600, in a 0700 folder of $XDG_RUNTIME_DIR) beside a page
  * that redirects to it, both gone after SIGTERM; `hamlet ui --open` opens a
@@ -67,6 +70,8 @@ struct fixture {
 };
 
 static char original_path[4096]; /* PATH when the tests started */
+static const char *ui_clock_lib; /* set: the next ui_start runs under libfaketime */
+static char ui_clock_file[400];  /* ... reading its offset from this file each time */
 
 /* ---- the program ---- */
 
@@ -91,6 +96,18 @@ static int ui_start(struct fixture *f, const char *mode)
         }
         close(fds[0]);
         close(fds[1]);
+        if (ui_clock_lib) {
+            /* Only the calendar moves, when the test writes the file. */
+            setenv("LD_PRELOAD", ui_clock_lib, 1);
+            setenv("FAKETIME_TIMESTAMP_FILE", ui_clock_file, 1);
+            setenv("FAKETIME_NO_CACHE", "1", 1);
+            setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
+            const char *asan = getenv("ASAN_OPTIONS");
+            char options[512];
+            snprintf(options, sizeof options, "%s%sverify_asan_link_order=0", asan ? asan : "",
+                     asan && asan[0] ? ":" : "");
+            setenv("ASAN_OPTIONS", options, 1);
+        }
         execl(f->laptop->bin, f->laptop->bin, "--db", f->laptop->db, "ui", "--port", "0", mode,
               (char *)NULL);
         _exit(127);
@@ -1081,6 +1098,160 @@ static void test_agreement_supplement(void **state)
     reply_clear(&r);
 }
 
+/* ---- printing an agreement with the numbers in full ---- */
+
+#define DEFAULT_FAKETIME "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1" /* Debian */
+#define OTHER_FAKETIME   "/usr/lib/faketime/libfaketime.so.1"
+
+/* Move the server's calendar to offset ("+0", "+2m"). */
+static void set_ui_clock(const char *offset)
+{
+    FILE *clock = fopen(ui_clock_file, "w");
+    assert_non_null(clock);
+    fprintf(clock, "%s\n", offset);
+    assert_int_equal(fclose(clock), 0);
+}
+
+/* POST /api/agreement/print-ticket for agreement; the ticket in out. */
+static long print_ticket(struct fixture *f, const char *agreement, int with_csrf, char out[40],
+                         struct reply *r)
+{
+    char body[200];
+    snprintf(body, sizeof body, "{\"agreement\":\"%s\",\"lang\":\"zh\"}", agreement);
+    request(f, "POST", "/api/agreement/print-ticket", 1, with_csrf, "application/json", body, NULL,
+            r);
+    out[0] = '\0';
+    const char *t = r->body ? strstr(r->body, "\"ticket\":\"") : NULL;
+    if (r->status == 200) {
+        assert_non_null(t);
+        snprintf(out, 40, "%.*s", (int)strcspn(t + 10, "\""), t + 10);
+        assert_int_equal(strlen(out), 32);
+        assert_int_equal(strspn(out, "0123456789abcdef"), 32);
+    }
+    return r->status;
+}
+
+/* GET the print of agreement with ticket (none when NULL). */
+static long print_with(struct fixture *f, const char *agreement, const char *ticket,
+                       struct reply *r)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/print/agreement?id=%s&lang=zh%s%s", agreement,
+             ticket ? "&ticket=" : "", ticket ? ticket : "");
+    return get(f, path, 1, r);
+}
+
+static void test_print_in_full(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    struct recorded k, other;
+    char signed_one[UUID_LEN + 1], second[UUID_LEN + 1], ticket[40];
+    static const char full_id[] = "431228197202284460", full_phone[] = "13800138000";
+
+    /* The server again, its calendar moved by a file the test writes. */
+    const char *lib = getenv("FAKETIME_LIB");
+    if (!lib) {
+        lib = access(DEFAULT_FAKETIME, R_OK) == 0 ? DEFAULT_FAKETIME : OTHER_FAKETIME;
+    }
+    if (access(lib, R_OK) != 0) {
+        fail_msg("no libfaketime at %s: apt-get install faketime (or set FAKETIME_LIB)", lib);
+    }
+    snprintf(ui_clock_file, sizeof ui_clock_file, "%s/ui.clock", f->dir);
+    set_ui_clock("+0");
+    assert_int_equal(ui_stop(f), 0);
+    ui_clock_lib = lib;
+    int started = ui_start(f, "--no-browser");
+    ui_clock_lib = NULL;
+    assert_int_equal(started, 0);
+    open_session(f);
+    record_case(f, &k);
+    record_case(f, &other);
+    make_agreement(f, k.id, 1, signed_one);
+    make_agreement(f, other.id, 1, second);
+    const char *reveals = "SELECT count(*) FROM events WHERE case_id = '%s' AND kind = 'reveal'";
+    int64_t journal = journal_size(f);
+
+    /* Refused, recording nothing: without the CSRF token, an agreement that
+     * is not of this village. */
+    assert_int_equal(print_ticket(f, signed_one, 0, ticket, &r), 403);
+    assert_error(&r, 403, "csrf");
+    reply_clear(&r);
+    assert_int_equal(print_ticket(f, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 1, ticket, &r), 404);
+    assert_error(&r, 404, "not_found");
+    reply_clear(&r);
+    assert_int_equal(journal_size(f), journal);
+    assert_int_equal(ledger_int(f, reveals, k.id), 0);
+
+    /* Without a ticket the print is masked, as before, and records nothing. */
+    print_with(f, signed_one, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, full_id));
+    assert_null(strstr(r.body, full_phone));
+    reply_clear(&r);
+    /* A ticket never asked for is refused, not answered masked. */
+    print_with(f, signed_one, "0123456789abcdef0123456789abcdef", &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f, reveals, k.id), 0);
+
+    /* A good ticket: the reveal is recorded once, when it is issued; the
+     * print has the numbers in full; used again, it is refused. */
+    assert_int_equal(print_ticket(f, signed_one, 1, ticket, &r), 200);
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f, reveals, k.id), 1);
+    assert_int_equal(ledger_int(f, reveals, other.id), 0);
+    print_with(f, signed_one, ticket, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, full_id));
+    assert_non_null(strstr(r.body, full_phone));
+    char v[300];
+    assert_non_null(
+        strstr(header(&r, "Content-Security-Policy", v, sizeof v), "frame-ancestors 'self'"));
+    reply_clear(&r);
+    assert_int_equal(ledger_int(f, reveals, k.id), 1);
+    print_with(f, signed_one, ticket, &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+
+    /* A ticket of one agreement does not print another, and is used up. */
+    assert_int_equal(print_ticket(f, signed_one, 1, ticket, &r), 200);
+    reply_clear(&r);
+    print_with(f, second, ticket, &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+    print_with(f, signed_one, ticket, &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+
+    /* Expired: a ticket is good for 60 seconds. */
+    assert_int_equal(print_ticket(f, signed_one, 1, ticket, &r), 200);
+    reply_clear(&r);
+    set_ui_clock("+61");
+    print_with(f, signed_one, ticket, &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+    set_ui_clock("+0");
+    assert_int_equal(ledger_int(f, reveals, k.id), 3);
+
+    /* At most 8 outstanding: the ninth drops the first; the second is
+     * still good. */
+    char tickets[9][40];
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(print_ticket(f, signed_one, 1, tickets[i], &r), 200);
+        reply_clear(&r);
+    }
+    print_with(f, signed_one, tickets[0], &r);
+    assert_error(&r, 403, "ticket");
+    reply_clear(&r);
+    for (int i = 1; i < 9; i++) {
+        print_with(f, signed_one, tickets[i], &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, full_id));
+        reply_clear(&r);
+    }
+}
+
 /* ---- the launcher ---- */
 
 static int file_mode(const char *path)
@@ -1296,6 +1467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_party_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agreement_supplement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_print_in_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_launch_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_stale, setup, teardown),

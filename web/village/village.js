@@ -66,7 +66,7 @@
       perfMethod: "履行方式", perfPlace: "履行地点", perfDeadline: "履行期限",
       part5: "（五）签名、盖章", missingTitle: "缺少：", readyToSign: "第一至第四部分已齐全，可以签署。签署时记录当事人、调解员签名和调委会盖章。",
       sign: "签署并锁定", signConfirm: "签署后协议不能再修改（变更须另订补充协议）。确认各方已在纸面协议上签名、盖章？",
-      signYes: "确认签署", signedOn: "已于 {d} 签署，不能再修改。", print: "打印（A4）",
+      signYes: "确认签署", signedOn: "已于 {d} 签署，不能再修改。", print: "打印（A4）", printFull: "打印（显示完整号码）",
       backToCase: "返回案件", saveAgreement: "保存协议",
       agreementN: "第{n}份协议", supplementOf: "补充协议（补充{a}）", supplementTitle: "补充协议 · {c}",
       supplementsLine: "本协议是对{a}（{d}签署）的补充协议。", newSupplement: "新建补充协议",
@@ -141,7 +141,7 @@
       missingTitle: "Missing: ", readyToSign: "Parts 1 to 4 are complete: it can be signed. Signing records the parties' and the mediator's signatures and the committee's seal.",
       sign: "Sign and lock", signConfirm: "Once signed, the agreement cannot change (a change is a supplementary agreement). Have all parties signed and the committee sealed the paper form?",
       signYes: "Yes, sign it", signedOn: "Signed on {d}; it can no longer change.",
-      print: "Print (A4)", backToCase: "Back to the case", saveAgreement: "Save the agreement",
+      print: "Print (A4)", printFull: "Print with the numbers in full", backToCase: "Back to the case", saveAgreement: "Save the agreement",
       agreementN: "agreement {n}", supplementOf: "Supplementary (to {a})", supplementTitle: "Supplementary agreement · {c}",
       supplementsLine: "This agreement supplements {a} (signed {d}).", newSupplement: "Make a supplementary agreement",
       contacts: "Contacts", contactSearch: "Search names or addresses", onCases: "Cases",
@@ -737,6 +737,16 @@
       type: "button", class: "secondary", id: "print-agreement",
       onclick: function () { printAgreement(a.id); }
     }, say("print")) : null;
+    // The paper the parties sign carries their numbers in full: that is a
+    // reveal, recorded on the case when the ticket for the print is given.
+    var printFull = locked ? el("button", {
+      type: "button", class: "secondary", id: "print-agreement-full",
+      onclick: function (e) {
+        change("/api/agreement/print-ticket", { agreement: a.id, lang: H.lang }, e.target, null,
+          function (d) { printAgreement(a.id, d.ticket); });
+      }
+    }, say("printFull")) : null;
+    var printFullNote = locked ? el("span", { class: "muted", id: "print-full-note" }, say("revealNote")) : null;
     // Signed means locked: a change is a new, supplementary agreement.
     var supplement = locked ? el("button", {
       type: "button", class: "secondary", id: "new-supplement",
@@ -744,7 +754,7 @@
     }, say("newSupplement")) : null;
     show([el("p", { class: "no-print" }, el("a", { href: "#/case/" + encodeURIComponent(k.id) }, say("backToCase"))),
       el("h2", {}, say(baseId ? "supplementTitle" : "agreementOf", { c: (k.case_no || "") + " " + (k.title || "") })),
-      supplementsLine, state, el("section", { class: "box" }, form, msg), el("div", { class: "row no-print" }, print, supplement)]);
+      supplementsLine, state, el("section", { class: "box" }, form, msg), el("div", { class: "row no-print" }, print, printFull, printFullNote, supplement)]);
   }
 
   function signBox(a, k) {
@@ -768,11 +778,13 @@
   }
 
   // The paper form (ledger/agreement_html.c) in a hidden frame of this
-  // page, printed by the browser: A4, as the form lays itself out.
-  function printAgreement(id) {
+  // page, printed by the browser: A4, as the form lays itself out. With a
+  // ticket (POST /api/agreement/print-ticket) the numbers are in full.
+  function printAgreement(id, ticket) {
     var old = document.querySelector("iframe.print");
     if (old) { old.remove(); }
-    var frame = el("iframe", { class: "print", title: say("print"), src: "/print/agreement?id=" + encodeURIComponent(id) + "&lang=" + H.lang });
+    var frame = el("iframe", { class: "print", title: say("print"), src: "/print/agreement?id=" + encodeURIComponent(id) + "&lang=" + H.lang +
+      (ticket ? "&ticket=" + encodeURIComponent(ticket) : "") });
     frame.addEventListener("load", function () { frame.contentWindow.focus(); frame.contentWindow.print(); });
     document.body.appendChild(frame);
   }
