@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "ledger_io.h"
 #include "ledger_schema.h"
+#include "replica.h"
 #include "sync_error.h"
 
 #include <errno.h>
@@ -736,35 +737,55 @@ int store_conflict_resolve(struct store *s, int64_t id, const char *choice, cons
 
 /* ---- history and export ---- */
 
+struct history_ctx {
+    struct store *s;
+    sqlite3_stmt *device;
+    int (*each)(void *ctx, const struct store_history_entry *entry);
+    void *ctx;
+};
+
+static int history_one(void *ctx, const struct replica_history_entry *h)
+{
+    static const char *const ops[] = {"?", "put", "append", "delete"};
+    struct history_ctx *hc = ctx;
+    const struct change *c = h->change;
+    char *body = NULL;
+    if (delta_change_json(replica_schema(hc->s->replica), c, &body) != 0) {
+        return HUB_E_NOMEM;
+    }
+    sqlite3_bind_int64(hc->device, 1, (sqlite3_int64)c->node);
+    int found = sqlite3_step(hc->device) == SQLITE_ROW;
+    struct store_history_entry e = {
+        .pos = h->pos,
+        .received_ms = h->received_ms,
+        .hlc = c->hlc,
+        .device = found ? (const char *)sqlite3_column_text(hc->device, 0) : "hub",
+        .op = c->op >= CHANGE_PUT && c->op <= CHANGE_DELETE ? ops[c->op] : ops[0],
+        .body = body,
+    };
+    int rc = hc->each(hc->ctx, &e);
+    sqlite3_reset(hc->device);
+    free(body);
+    return rc;
+}
+
 int store_history(struct store *s, const char *table, const char *id,
                   int (*each)(void *ctx, const struct store_history_entry *entry), void *ctx)
 {
-    static const char *const ops[] = {"?", "put", "append", "delete"};
     store_lock(s);
-    sqlite3_stmt *st = NULL;
-    int rc = store_prepare(s,
-                           "SELECT l.pos, l.received_ms, l.hlc,"
-                           " coalesce((SELECT d.id FROM devices d WHERE d.node = l.node), 'hub'),"
-                           " l.op, l.body FROM hl_log l WHERE l.tbl = ?1 AND l.row_id = ?2"
-                           " ORDER BY l.pos",
-                           &st);
+    struct history_ctx hc = {s, NULL, each, ctx};
+    int rc = store_prepare(s, "SELECT id FROM devices WHERE node = ?1", &hc.device);
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        rc = replica_history(s->replica, table, id, history_one, &hc);
+        if (rc == SYNC_E_NOMEM) {
+            rc = HUB_E_NOMEM;
+        } else if (rc == SYNC_E_UNKNOWN_TABLE) {
+            rc = HUB_E_ARG;
+        } else if (rc == SYNC_E_DB) {
+            rc = HUB_E_DB;
+        }
     }
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        int op = sqlite3_column_int(st, 4);
-        struct store_history_entry e = {
-            .pos = sqlite3_column_int64(st, 0),
-            .received_ms = sqlite3_column_int64(st, 1),
-            .hlc = (uint64_t)sqlite3_column_int64(st, 2),
-            .device = (const char *)sqlite3_column_text(st, 3),
-            .op = op >= 1 && op <= 3 ? ops[op] : ops[0],
-            .body = (const char *)sqlite3_column_text(st, 5),
-        };
-        rc = each(ctx, &e);
-    }
-    sqlite3_finalize(st);
+    sqlite3_finalize(hc.device);
     store_unlock(s);
     return rc;
 }

@@ -18,10 +18,12 @@
 #include "delta.h"
 #include "hlc.h"
 #include "hub_error.h"
+#include "replica.h"
 #include "ledger_schema.h"
 #include "rules.h"
 #include "schema.h"
 #include "store_int.h"
+#include "sync_error.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -1617,25 +1619,81 @@ static int history_field(struct cells *cells, cJSON *fields, const char *table, 
     return failed ? HUB_E_NOMEM : 0;
 }
 
-static const char history_sql[] =
-    "SELECT l.tbl, l.row_id, l.op, l.hlc, l.node, l.received_ms, l.body,"
-    " coalesce(d.id, 'hub'), CASE WHEN d.id IS NULL THEN 'hub' ELSE coalesce(d.label, '') END"
-    " FROM hl_log l LEFT JOIN devices d ON d.node = l.node"
-    " WHERE (l.tbl = 'cases' AND l.row_id = ?1)"
-    " OR (l.tbl = 'case_parties' AND l.row_id IN (SELECT id FROM case_parties WHERE case_id = ?1))"
-    " OR (l.tbl = 'contacts' AND l.row_id IN"
-    "     (SELECT contact_id FROM case_parties WHERE case_id = ?1))"
-    " OR (l.tbl = 'events' AND l.row_id IN (SELECT id FROM events WHERE case_id = ?1))"
-    " OR (l.tbl = 'agreements' AND l.row_id IN (SELECT id FROM agreements WHERE case_id = ?1))"
-    " ORDER BY l.pos LIMIT ?2";
+/* The records whose changes make a case's history: the case, its
+ * parties and their contacts, its events and agreements. */
+static const char history_records_sql[] =
+    "SELECT 'cases', ?1"
+    " UNION SELECT 'case_parties', id FROM case_parties WHERE case_id = ?1"
+    " UNION SELECT 'contacts', contact_id FROM case_parties WHERE case_id = ?1"
+    " UNION SELECT 'events', id FROM events WHERE case_id = ?1"
+    " UNION SELECT 'agreements', id FROM agreements WHERE case_id = ?1";
 
-static int history_entry(sqlite3_stmt *st, struct cells *cells, cJSON *list, int reveal)
+/* One change of the history, as the journal gave it. */
+struct history_item {
+    int64_t pos, received_ms;
+    uint64_t hlc, node;
+    int op;
+    char table[32];
+    char row_id[UUID7_STRLEN + 1];
+    char *body; /* the change as delta_change_json() writes it */
+};
+
+struct history_list {
+    const struct schema *schema;
+    struct history_item *items;
+    size_t n, cap;
+};
+
+static int history_collect(void *ctx, const struct replica_history_entry *e)
+{
+    struct history_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        struct history_item *grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown) {
+            return HUB_E_NOMEM;
+        }
+        l->items = grown;
+        l->cap = cap;
+    }
+    const struct change *c = e->change;
+    struct history_item *it = &l->items[l->n];
+    memset(it, 0, sizeof *it);
+    it->pos = e->pos;
+    it->received_ms = e->received_ms;
+    it->hlc = c->hlc;
+    it->node = c->node;
+    it->op = (int)c->op;
+    snprintf(it->table, sizeof it->table, "%s", l->schema->tables[c->table].name);
+    snprintf(it->row_id, sizeof it->row_id, "%s", c->id);
+    if (delta_change_json(l->schema, c, &it->body) != 0) {
+        return HUB_E_NOMEM;
+    }
+    l->n++;
+    return 0;
+}
+
+static int history_cmp(const void *a, const void *b)
+{
+    const struct history_item *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void history_list_free(struct history_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].body);
+    }
+    free(l->items);
+}
+
+static int history_entry(const struct history_item *it, sqlite3_stmt *device, struct cells *cells,
+                         cJSON *list, int reveal)
 {
     static const char *const ops[] = {"?", "put", "append", "delete"};
-    const char *table = col_text(st, 0), *row_id = col_text(st, 1);
-    int op = sqlite3_column_int(st, 2);
-    uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 3);
-    uint64_t node = (uint64_t)sqlite3_column_int64(st, 4);
+    const char *table = it->table, *row_id = it->row_id;
+    int op = it->op;
+    uint64_t hlc = it->hlc, node = it->node;
     cJSON *obj = cJSON_CreateObject();
     int failed = !obj || !cJSON_AddItemToArray(list, obj);
     if (failed) {
@@ -1645,10 +1703,17 @@ static int history_entry(sqlite3_stmt *st, struct cells *cells, cJSON *list, int
     add_text(obj, "table", table, &failed);
     add_text(obj, "row_id", row_id, &failed);
     add_text(obj, "what", what_of(table), &failed);
-    add_column(obj, "device", st, 7, &failed);
-    add_column(obj, "device_label", st, 8, &failed);
+    sqlite3_bind_int64(device, 1, (sqlite3_int64)node);
+    if (sqlite3_step(device) == SQLITE_ROW) {
+        add_column(obj, "device", device, 0, &failed);
+        add_column(obj, "device_label", device, 1, &failed);
+    } else {
+        add_text(obj, "device", "hub", &failed);
+        add_text(obj, "device_label", "hub", &failed);
+    }
+    sqlite3_reset(device);
     add_int(obj, "device_ms", HLC_MS(hlc), &failed);
-    add_int(obj, "hub_ms", sqlite3_column_int64(st, 5), &failed);
+    add_int(obj, "hub_ms", it->received_ms, &failed);
     add_text(obj, "op", op >= 1 && op <= 3 ? ops[op] : ops[0], &failed);
     cJSON *fields = cJSON_AddArrayToObject(obj, "fields");
     if (failed || !fields) {
@@ -1662,9 +1727,9 @@ static int history_entry(sqlite3_stmt *st, struct cells *cells, cJSON *list, int
         cJSON_Delete(one);
         return rc;
     }
-    cJSON *body = cJSON_Parse(col_text(st, 6));
+    cJSON *body = cJSON_Parse(it->body);
     if (!body) {
-        return HUB_E_NOMEM; /* the journal holds only what the engine wrote */
+        return HUB_E_NOMEM; /* the engine wrote the body */
     }
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "set");
     int rc = 0;
@@ -1682,27 +1747,40 @@ static int history_entry(sqlite3_stmt *st, struct cells *cells, cJSON *list, int
 
 static int read_history(struct store *s, struct case_doc *cd)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *device = NULL;
     struct cells cells = {NULL, 0, 0};
+    struct history_list l = {replica_schema(s->replica), NULL, 0, 0};
     cJSON *list = cJSON_AddArrayToObject(cd->doc, "history");
-    int rc = list ? store_prepare(s, history_sql, &st) : HUB_E_NOMEM;
+    int rc = list ? store_prepare(s, history_records_sql, &st) : HUB_E_NOMEM;
+    if (rc == 0) {
+        rc = store_prepare(s,
+                           "SELECT id, coalesce(label, '') FROM devices WHERE node = ?1", &device);
+    }
     if (rc == 0) {
         sqlite3_bind_text(st, 1, cd->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, VIEW_MAX_HISTORY + 1);
     }
-    int step = SQLITE_DONE, n = 0;
+    int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n++ == VIEW_MAX_HISTORY) {
-            cd->history_truncated = 1;
-            step = SQLITE_DONE;
-            break;
-        }
-        rc = history_entry(st, &cells, list, cd->reveal);
+        int sync = replica_history(s->replica, col_text(st, 0), col_text(st, 1), history_collect,
+                                   &l);
+        rc = sync == 0 ? 0 : sync == HUB_E_NOMEM || sync == SYNC_E_NOMEM ? HUB_E_NOMEM : HUB_E_DB;
     }
     if (rc == 0 && step != SQLITE_DONE) {
         rc = HUB_E_DB;
     }
+    if (l.n > 1) {
+        qsort(l.items, l.n, sizeof *l.items, history_cmp);
+    }
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        if (i == VIEW_MAX_HISTORY) {
+            cd->history_truncated = 1;
+            break;
+        }
+        rc = history_entry(&l.items[i], device, &cells, list, cd->reveal);
+    }
     sqlite3_finalize(st);
+    sqlite3_finalize(device);
+    history_list_free(&l);
     cells_free(&cells);
     return rc;
 }

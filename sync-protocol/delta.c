@@ -56,6 +56,13 @@ void delta_drop_changes(struct delta *delta)
     delta->nchanges = 0;
 }
 
+void delta_drop_last(struct delta *delta)
+{
+    if (delta->nchanges > 0) {
+        free_change(&delta->changes[--delta->nchanges]);
+    }
+}
+
 void delta_free(struct delta *delta)
 {
     if (!delta) {

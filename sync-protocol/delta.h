@@ -109,6 +109,9 @@ int delta_add_refusal(struct delta *delta, int64_t seq, int code, const char *me
 /* delta_drop_changes(delta): remove all changes, keeping the header. */
 void delta_drop_changes(struct delta *delta);
 
+/* delta_drop_last(delta): remove the last change, if any. */
+void delta_drop_last(struct delta *delta);
+
 /* delta_change_size(schema, change): about the bytes the change takes in
  * a delta of the current format (before compression), for sizing batches. */
 size_t delta_change_size(const struct schema *schema, const struct change *change);

@@ -16,6 +16,7 @@
 #include "replica.h"
 
 #include "hlc.h"
+#include "journal.h"
 #include "json_util.h"
 #include "stamps.h"
 #include "sync_error.h"
@@ -31,6 +32,10 @@ extern const struct migration engine_migrations[];
 extern const size_t engine_migrations_count;
 
 #define SQL_MAX 4096
+
+/* Changes in one journal run at most: a record's history reads its whole
+ * run. */
+#define REPLICA_RUN_MAX 1024
 
 /* A field's stamp: the (hlc, node) of the write that set it. */
 struct stamp {
@@ -76,9 +81,16 @@ struct replica {
     int64_t own_seq;
     struct envelope_limits limits; /* for reading our own journal */
     struct table_stmts *tables;
-    sqlite3_stmt *stamps_get, *stamps_put, *log_insert, *log_exists, *conflict_insert;
+    sqlite3_stmt *stamps_get, *stamps_put, *log_exists, *conflict_insert;
     sqlite3_stmt *meta_get, *meta_set, *peer_get, *peer_set, *refused_insert;
     sqlite3_stmt *pending, *since_part, *since_all, *log_max;
+    sqlite3_stmt *run_insert, *run_last, *run_find, *prior_insert, *prior_get, *hist_get;
+    /* The run being journaled (journal.h), written to hl_run when the unit
+     * of work ends or the next change cannot join it. */
+    struct journal_writer run;
+    struct change run_head; /* node, part, seq of its first change */
+    int64_t run_pos;        /* position of its first change */
+    int64_t next_pos;       /* position of the next change; 0: read it */
 };
 
 /* ---- small helpers ---- */
@@ -405,6 +417,8 @@ struct row {
     unsigned char *packed; /* copy of the stored value they point into */
     struct stamps_field *unknown;
     size_t nunknown;
+    char *hist;  /* positions of the record's changes, as stored (or NULL) */
+    int64_t pos; /* position of the change being merged */
 };
 
 static void row_free(struct row *row)
@@ -420,6 +434,7 @@ static void row_free(struct row *row)
     free(row->stamps);
     free(row->packed);
     free(row->unknown);
+    free(row->hist);
     memset(row, 0, sizeof *row);
 }
 
@@ -478,7 +493,7 @@ static int unpack_field(void *ctx, const struct stamps_field *f)
 static int stamps_load(struct replica *r, const struct schema_table *table, const char *id,
                        struct row *row)
 {
-    if (stmt(r, &r->stamps_get, "SELECT stamps FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") !=
+    if (stmt(r, &r->stamps_get, "SELECT stamps, hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") !=
         0) {
         return SYNC_E_DB;
     }
@@ -490,6 +505,10 @@ static int stamps_load(struct replica *r, const struct schema_table *table, cons
         struct unpack u = {table, row, sqlite3_column_blob(st, 0),
                            (size_t)sqlite3_column_bytes(st, 0)};
         rc = stamps_decode(u.stored, u.len, unpack_field, &u);
+        const char *hist = (const char *)sqlite3_column_text(st, 1);
+        if (rc == 0 && hist && !(row->hist = strdup(hist))) {
+            rc = SYNC_E_NOMEM;
+        }
     } else if (step != SQLITE_DONE) {
         rc = SYNC_E_DB;
     }
@@ -545,7 +564,8 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
     return 0;
 }
 
-/* Store the record's stamps as row->next holds them. */
+/* Store the record's stamps as row->next holds them, and its history with
+ * the change being merged (row->pos) added. */
 static int stamps_store(struct replica *r, const struct schema_table *table, const char *id,
                         const struct row *row)
 {
@@ -574,19 +594,33 @@ static int stamps_store(struct replica *r, const struct schema_table *table, con
     if (fields != small) {
         free(fields);
     }
+    char small_hist[256], *hist = small_hist;
+    size_t had = row->hist ? strlen(row->hist) : 0, hist_len = had + 22;
+    if (rc == 0 && hist_len > sizeof small_hist && !(hist = malloc(hist_len))) {
+        rc = SYNC_E_NOMEM;
+    }
+    if (rc == 0) {
+        snprintf(hist, hist_len, "%s%s%lld", had ? row->hist : "", had ? "," : "",
+                 (long long)row->pos);
+    }
     if (rc == 0 && stmt(r, &r->stamps_put,
-                        "INSERT INTO hl_stamp (tbl, row_id, stamps) VALUES (?1, ?2, ?3)"
-                        " ON CONFLICT (tbl, row_id) DO UPDATE SET stamps = excluded.stamps") != 0) {
+                        "INSERT INTO hl_stamp (tbl, row_id, stamps, hist) VALUES (?1, ?2, ?3, ?4)"
+                        " ON CONFLICT (tbl, row_id) DO UPDATE SET stamps = excluded.stamps,"
+                        " hist = excluded.hist") != 0) {
         rc = SYNC_E_DB;
     }
     if (rc == 0) {
         sqlite3_bind_text(r->stamps_put, 1, table->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(r->stamps_put, 2, id, -1, SQLITE_STATIC);
         sqlite3_bind_blob(r->stamps_put, 3, packed, (int)len, SQLITE_STATIC);
+        sqlite3_bind_text(r->stamps_put, 4, hist, -1, SQLITE_STATIC);
         rc = step_done(r->stamps_put);
     }
     if (packed != buf) {
         free(packed);
+    }
+    if (hist != small_hist) {
+        free(hist);
     }
     return rc;
 }
@@ -654,12 +688,19 @@ int replica_meta_text(struct replica *r, const char *key, char *out, size_t out_
 
 /* Enter a unit of work: a transaction of its own, or a savepoint inside the
  * caller's. */
+static int run_flush(struct replica *r);
+
 static int work_begin(struct replica *r)
 {
+    /* A run never spans units of work: an inner one may be rolled back. */
+    if (run_flush(r) != 0) {
+        return SYNC_E_DB;
+    }
     const char *sql = r->in_tx || r->depth ? "SAVEPOINT hl_work" : "BEGIN IMMEDIATE";
     if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         return SYNC_E_DB;
     }
+    r->next_pos = 0;
     r->depth++;
     return 0;
 }
@@ -673,6 +714,11 @@ static int work_end(struct replica *r, int rc)
 {
     r->depth--;
     int nested = r->in_tx || r->depth > 0;
+    if (rc == 0) {
+        rc = run_flush(r);
+    }
+    journal_reset(&r->run);
+    r->next_pos = 0;
     if (rc == 0) {
         const char *sql = nested ? "RELEASE hl_work" : "COMMIT";
         if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK) {
@@ -764,6 +810,26 @@ static int conflict_insert(struct replica *r, const struct schema_table *table,
     return step_done(st);
 }
 
+/* Keep the value a journaled write gave a field, now that the row does not
+ * hold it (journal.h): the write was replaced, or never won. */
+static int prior_keep(struct replica *r, const struct schema_table *table, const char *id,
+                      size_t slot, struct stamp stamp, const struct sync_value *value)
+{
+    if (stmt(r, &r->prior_insert,
+             "INSERT OR IGNORE INTO hl_prior (tbl, row_id, col, hlc, node, value)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->prior_insert;
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)stamp.hlc);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)stamp.node);
+    bind_value(st, 6, value);
+    return step_done(st);
+}
+
 /* Merge the fields of a put or delete into the row: a new record is written
  * by one INSERT, an existing one by one UPDATE of the fields the change
  * wins, then the record's stamps. */
@@ -776,7 +842,7 @@ static int merge_fields(struct replica *r, int t, const struct change *c, struct
      * every UPDATE rewrites the whole row (a case's facts included). */
     struct sync_value won[FIELDS_MAX_SLOTS];
     uint64_t mask = 0;
-    int one_update = table->ncolumns < FIELDS_MAX_SLOTS, taken = 0, rc;
+    int one_update = table->ncolumns < FIELDS_MAX_SLOTS, rc;
     if (!one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
         return rc;
     }
@@ -801,11 +867,17 @@ static int merge_fields(struct replica *r, int t, const struct change *c, struct
                 (*conflicts)++;
             }
         }
+        /* The value that does not stand leaves the row: keep it for the
+         * journal. */
+        if ((!take || standing.set) &&
+            (rc = prior_keep(r, table, c->id, slot, take ? standing : incoming,
+                             take ? &row->values[slot] : &value)) != 0) {
+            return rc;
+        }
         if (!take) {
             continue;
         }
         row->next[slot] = incoming;
-        taken = 1;
         if (one_update) {
             won[slot] = value;
             mask |= (uint64_t)1 << slot;
@@ -845,7 +917,8 @@ static int merge_fields(struct replica *r, int t, const struct change *c, struct
     } else if (one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
         return rc;
     }
-    return taken ? stamps_store(r, table, c->id, row) : 0;
+    /* The record's history gains the change whatever it won. */
+    return stamps_store(r, table, c->id, row);
 }
 
 /* Write an appended row, or replace one that an earlier stamp also wrote
@@ -855,12 +928,22 @@ static int merge_append(struct replica *r, int t, const struct change *c, struct
     const struct schema_table *table = &r->schema->tables[t];
     struct stamp incoming = {c->hlc, c->node, 1};
     struct stamp standing = row->stamps[table->ncolumns + 1];
+    int rc = 0;
     if (standing.set && stamp_cmp(incoming, standing) >= 0) {
-        return 0;
+        /* The row stands: keep the values of this write for the journal. */
+        for (size_t i = 0; rc == 0 && i < c->nfields; i++) {
+            size_t col = (size_t)c->fields[i].column;
+            struct sync_value v = normalize(&table->columns[col], c->fields[i].value);
+            rc = prior_keep(r, table, c->id, col, incoming, &v);
+        }
+        return rc == 0 ? stamps_store(r, table, c->id, row) : rc;
+    }
+    /* An earlier write replaces the row: keep the values it had. */
+    for (size_t col = 0; standing.set && rc == 0 && col < table->ncolumns; col++) {
+        rc = prior_keep(r, table, c->id, col, standing, &row->values[col]);
     }
     sqlite3_stmt *st;
-    int rc = append_stmt(r, t, !row->exists, &st);
-    if (rc != 0) {
+    if (rc != 0 || (rc = append_stmt(r, t, !row->exists, &st)) != 0) {
         return rc;
     }
     struct sync_value *values = calloc(table->ncolumns, sizeof *values);
@@ -891,32 +974,96 @@ static int merge_append(struct replica *r, int t, const struct change *c, struct
     return stamps_store(r, table, c->id, row);
 }
 
+/* The position of the next change: after the last run's, read once per
+ * unit of work. */
+static int next_pos(struct replica *r, int64_t *pos)
+{
+    if (r->next_pos == 0) {
+        if (stmt(r, &r->run_last, "SELECT pos + n FROM hl_run ORDER BY pos DESC LIMIT 1") != 0) {
+            return SYNC_E_DB;
+        }
+        int step = sqlite3_step(r->run_last);
+        if (step == SQLITE_ROW) {
+            r->next_pos = sqlite3_column_int64(r->run_last, 0);
+        } else if (step == SQLITE_DONE) {
+            r->next_pos = 1;
+        }
+        sqlite3_reset(r->run_last);
+        if (r->next_pos == 0) {
+            return SYNC_E_DB;
+        }
+    }
+    *pos = r->next_pos;
+    return 0;
+}
+
+/* Write the run being journaled, if any, to hl_run. */
+static int run_flush(struct replica *r)
+{
+    if (r->run.nchanges == 0) {
+        return 0;
+    }
+    unsigned char *body = NULL;
+    size_t len = 0;
+    int rc = journal_finish(&r->run, &body, &len);
+    if (rc == 0 && stmt(r, &r->run_insert,
+                        "INSERT INTO hl_run (pos, node, seq, n, part, received_ms, body)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") != 0) {
+        rc = SYNC_E_DB;
+    }
+    if (rc == 0) {
+        sqlite3_stmt *st = r->run_insert;
+        sqlite3_bind_int64(st, 1, r->run_pos);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)r->run_head.node);
+        sqlite3_bind_int64(st, 3, r->run_head.seq);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->run.nchanges);
+        sqlite3_bind_text(st, 5, r->run_head.part, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, hlc_wall(r->clock));
+        sqlite3_bind_blob(st, 7, body, (int)len, SQLITE_STATIC);
+        rc = step_done(st);
+    }
+    free(body);
+    journal_reset(&r->run);
+    return rc;
+}
+
+/* Add a change at position pos to the run, starting one if none is open. */
+static int run_add(struct replica *r, const struct change *c, int64_t pos)
+{
+    if (r->run.nchanges == 0) {
+        r->run_head.node = c->node;
+        r->run_head.seq = c->seq;
+        snprintf(r->run_head.part, sizeof r->run_head.part, "%s", c->part);
+        r->run_pos = pos;
+    }
+    return journal_add(&r->run, r->schema, c);
+}
+
+/* Journal a change: it joins the run being written when it follows that
+ * run's last change (same node and partition, the next seq), else starts
+ * one. *pos gets its position. */
 static int log_insert(struct replica *r, const struct change *c, int64_t *pos)
 {
-    char *body;
-    int rc = delta_change_json(r->schema, c, &body);
+    int rc = next_pos(r, pos);
     if (rc != 0) {
         return rc;
     }
-    if (stmt(r, &r->log_insert,
-             "INSERT INTO hl_log (node, seq, op, tbl, row_id, part, hlc, received_ms, body)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") != 0) {
-        free(body);
-        return SYNC_E_DB;
+    const struct change *head = &r->run_head;
+    size_t n = r->run.nchanges;
+    if (n > 0 && (n == REPLICA_RUN_MAX || c->node != head->node ||
+                  c->seq != head->seq + (int64_t)n || strcmp(c->part, head->part) != 0) &&
+        (rc = run_flush(r)) != 0) {
+        return rc;
     }
-    sqlite3_stmt *st = r->log_insert;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->node);
-    sqlite3_bind_int64(st, 2, c->seq);
-    sqlite3_bind_int(st, 3, (int)c->op);
-    sqlite3_bind_text(st, 4, r->schema->tables[c->table].name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, c->part, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)c->hlc);
-    sqlite3_bind_int64(st, 8, hlc_wall(r->clock));
-    sqlite3_bind_text(st, 9, body, -1, SQLITE_STATIC);
-    rc = step_done(st);
-    free(body);
-    *pos = sqlite3_last_insert_rowid(r->db);
+    rc = run_add(r, c, *pos);
+    if (rc == SYNC_E_ARG && r->run.nchanges > 0 && (rc = run_flush(r)) == 0) {
+        /* The run names as many fields as it may: the change starts the
+         * next one. */
+        rc = run_add(r, c, *pos);
+    }
+    if (rc == 0) {
+        r->next_pos++;
+    }
     return rc;
 }
 
@@ -933,6 +1080,7 @@ static int ingest(struct replica *r, const struct change *c, struct row *row, in
     if ((rc = log_insert(r, c, &pos)) != 0) {
         return rc;
     }
+    row->pos = pos;
     if (c->op == CHANGE_APPEND) {
         return merge_append(r, c->table, c, row);
     }
@@ -1261,44 +1409,149 @@ int64_t replica_own_seq(struct replica *r)
     return r->own_seq;
 }
 
-/* Append journal bodies from a stepped statement (column body_col) until
- * max_bytes; *last_pos gets column pos_col of the last row taken. */
-static int collect(struct replica *r, sqlite3_stmt *st, int pos_col, int body_col, size_t max_bytes,
-                   struct delta *out, int64_t *last_pos, int *more)
+/* The value the change c gave the field in slot of its record, as loaded
+ * in row: the row's while the field's stamp is the change's own, else the
+ * one hl_prior kept. Text is strdup'd into *v. */
+static int journal_value(struct replica *r, const struct change *c, const struct row *row,
+                         size_t slot, struct sync_value *v)
 {
-    size_t bytes = 0;
-    int step;
-    *more = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *body = (const char *)sqlite3_column_text(st, body_col);
-        size_t size = body ? strlen(body) + 1 : 0;
-        if (bytes > 0 && bytes + size > max_bytes) {
-            *more = 1;
-            break;
+    const struct schema_table *table = &r->schema->tables[c->table];
+    size_t stamp_slot = c->op == CHANGE_APPEND ? table->ncolumns + 1 : slot;
+    struct stamp own = {c->hlc, c->node, 1};
+    enum sync_type type = slot < table->ncolumns ? table->columns[slot].type : SYNC_INT;
+    if (row->exists && row->stamps[stamp_slot].set && !stamp_cmp(row->stamps[stamp_slot], own)) {
+        *v = row->values[slot];
+        return v->type == SYNC_TEXT && !(v->s = strdup(v->s)) ? SYNC_E_NOMEM : 0;
+    }
+    if (stmt(r, &r->prior_get,
+             "SELECT value FROM hl_prior WHERE tbl = ?1 AND row_id = ?2 AND col = ?3"
+             " AND hlc = ?4 AND node = ?5") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_stmt *st = r->prior_get;
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->hlc);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)c->node);
+    int rc = 0, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *v = column_value(st, 0, type);
+        if (v->type == SYNC_TEXT && !(v->s = strdup(v->s))) {
+            rc = SYNC_E_NOMEM;
         }
-        int rc = delta_add_change_json(r->schema, &r->limits, out, body ? body : "");
-        if (rc != 0) {
-            sqlite3_reset(st);
-            return rc == SYNC_E_NOMEM ? rc : SYNC_E_DB;
-        }
-        bytes += size;
-        *last_pos = sqlite3_column_int64(st, pos_col);
+    } else {
+        rc = SYNC_E_DB; /* the journal lost a value: the file is damaged */
     }
     sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : SYNC_E_DB;
+    return rc;
+}
+
+/* Append a change read from the journal (journal_each()) to out, with the
+ * values it wrote. */
+static int journal_copy(struct replica *r, const struct change *c, struct delta *out)
+{
+    if (c->table < 0) {
+        return 0; /* a table this schema no longer has */
+    }
+    struct row row;
+    int rc = row_load(r, c->table, c->id, &row);
+    if (rc != 0) {
+        return rc;
+    }
+    struct change *o = delta_add_change(out, c->nfields);
+    if (!o) {
+        row_free(&row);
+        return SYNC_E_NOMEM;
+    }
+    struct change_field *fields = o->fields;
+    *o = *c;
+    o->fields = fields;
+    for (size_t i = 0; rc == 0 && i < c->nfields; i++) {
+        fields[i] = c->fields[i];
+        size_t slot = slot_of(&r->schema->tables[c->table], c->fields[i].column);
+        rc = journal_value(r, c, &row, slot, &fields[i].value);
+    }
+    row_free(&row);
+    return rc;
+}
+
+/* What a read of the journal takes, run by run. */
+struct reading {
+    struct replica *r;
+    struct delta *out;
+    int64_t run_pos;  /* position of the run's first change */
+    int by_seq;       /* take changes with seq > after, else pos > after */
+    int64_t after;
+    size_t max_bytes; /* stop before this many (the first change is taken) */
+    size_t bytes;
+    int64_t last_pos; /* the last change taken */
+    int more;         /* stopped for max_bytes */
+};
+
+static int reading_each(void *ctx, size_t k, struct change *c)
+{
+    struct reading *rd = ctx;
+    int64_t pos = rd->run_pos + (int64_t)k;
+    if ((rd->by_seq ? c->seq : pos) <= rd->after) {
+        return 0;
+    }
+    size_t before = rd->out->nchanges;
+    int rc = journal_copy(rd->r, c, rd->out);
+    if (rc != 0 || rd->out->nchanges == before) {
+        return rc;
+    }
+    size_t size = delta_change_size(rd->r->schema, &rd->out->changes[before]);
+    if (rd->bytes > 0 && rd->bytes + size > rd->max_bytes) {
+        delta_drop_last(rd->out);
+        rd->more = 1;
+        return 1; /* stop */
+    }
+    rd->bytes += size;
+    rd->last_pos = pos;
+    return 0;
+}
+
+/* Take changes from the runs a statement gives (columns pos, node, seq,
+ * part, body), in order, until rd->max_bytes. */
+static int collect(struct replica *r, sqlite3_stmt *st, struct reading *rd)
+{
+    int step, rc = 0;
+    while (rc == 0 && !rd->more && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct change head;
+        memset(&head, 0, sizeof head);
+        rd->run_pos = sqlite3_column_int64(st, 0);
+        head.node = (uint64_t)sqlite3_column_int64(st, 1);
+        head.seq = sqlite3_column_int64(st, 2);
+        const char *part = (const char *)sqlite3_column_text(st, 3);
+        snprintf(head.part, sizeof head.part, "%s", part ? part : "");
+        rc = journal_each(r->schema, sqlite3_column_blob(st, 4),
+                          (size_t)sqlite3_column_bytes(st, 4), &head, reading_each, rd);
+        if (rc == 1) {
+            rc = 0;
+        }
+    }
+    if (rc == 0 && !rd->more && step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    sqlite3_reset(st);
+    return rc == SYNC_E_NOMEM || rc == 0 ? rc : SYNC_E_DB;
 }
 
 int replica_pending(struct replica *r, int64_t after_seq, size_t max_bytes, struct delta *out)
 {
+    /* From the run holding after_seq + 1 on. */
     if (stmt(r, &r->pending,
-             "SELECT seq, body FROM hl_log WHERE node = ?1 AND seq > ?2 ORDER BY seq") != 0) {
+             "SELECT pos, node, seq, part, body FROM hl_run WHERE node = ?1 AND seq >="
+             " coalesce((SELECT max(seq) FROM hl_run WHERE node = ?1 AND seq <= ?2 + 1), 0)"
+             " ORDER BY seq") != 0) {
         return SYNC_E_DB;
     }
     sqlite3_bind_int64(r->pending, 1, (sqlite3_int64)r->node);
     sqlite3_bind_int64(r->pending, 2, after_seq);
-    int64_t last = 0;
-    int more;
-    return collect(r, r->pending, 0, 1, max_bytes, out, &last, &more);
+    struct reading rd = {.r = r, .out = out, .by_seq = 1, .after = after_seq,
+                         .max_bytes = max_bytes};
+    return collect(r, r->pending, &rd);
 }
 
 int replica_changes_since(struct replica *r, int64_t cursor, const char *part,
@@ -1308,31 +1561,37 @@ int replica_changes_since(struct replica *r, int64_t cursor, const char *part,
     if (rc != SQLITE_OK) {
         return SYNC_E_DB;
     }
+    /* From the run holding cursor + 1 on. */
     sqlite3_stmt *st;
     if (part) {
         rc = stmt(r, &r->since_part,
-                  "SELECT pos, body FROM hl_log WHERE part = ?1 AND pos > ?2 AND node != ?3"
-                  " ORDER BY pos");
+                  "SELECT pos, node, seq, part, body FROM hl_run WHERE part = ?1 AND pos >="
+                  " coalesce((SELECT max(pos) FROM hl_run WHERE pos <= ?2 + 1), 0)"
+                  " AND node != ?3 ORDER BY pos");
         st = r->since_part;
     } else {
         rc = stmt(r, &r->since_all,
-                  "SELECT pos, body FROM hl_log WHERE pos > ?2 AND node != ?3 ORDER BY pos");
+                  "SELECT pos, node, seq, part, body FROM hl_run WHERE pos >="
+                  " coalesce((SELECT max(pos) FROM hl_run WHERE pos <= ?2 + 1), 0)"
+                  " AND node != ?3 ORDER BY pos");
         st = r->since_all;
     }
-    int64_t last = cursor;
-    int more = 0;
+    struct reading rd = {.r = r, .out = out, .after = cursor, .max_bytes = max_bytes,
+                         .last_pos = cursor};
     if (rc == 0) {
         if (part) {
             sqlite3_bind_text(st, 1, part, -1, SQLITE_STATIC);
         }
         sqlite3_bind_int64(st, 2, cursor);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)exclude_node);
-        rc = collect(r, st, 0, 1, max_bytes, out, &last, &more);
+        rc = collect(r, st, &rd);
     }
-    if (rc == 0 && !more) {
+    int64_t last = rd.last_pos;
+    if (rc == 0 && !rd.more) {
         /* Caught up: skip past what the filter left out, so that the next
          * pull does not scan it again. */
-        rc = stmt(r, &r->log_max, "SELECT coalesce(max(pos), 0) FROM hl_log");
+        rc = stmt(r, &r->log_max,
+                  "SELECT coalesce((SELECT pos + n - 1 FROM hl_run ORDER BY pos DESC LIMIT 1), 0)");
         if (rc == 0 && sqlite3_step(r->log_max) == SQLITE_ROW) {
             int64_t max = sqlite3_column_int64(r->log_max, 0);
             last = max > last ? max : last;
@@ -1341,7 +1600,128 @@ int replica_changes_since(struct replica *r, int64_t cursor, const char *part,
     }
     sqlite3_exec(r->db, r->in_tx ? "RELEASE hl_read" : "COMMIT", NULL, NULL, NULL);
     out->cursor = last;
-    out->more = more;
+    out->more = rd.more;
+    return rc;
+}
+
+/* ---- history ---- */
+
+/* A record's history being read: its positions, ascending, and the next
+ * one to give. */
+struct history {
+    struct replica *r;
+    int64_t *pos;
+    size_t n, next;
+    int64_t run_pos, received_ms;
+    struct delta *scratch;
+    int (*each)(void *ctx, const struct replica_history_entry *entry);
+    void *ctx;
+};
+
+static int history_each(void *ctx, size_t k, struct change *c)
+{
+    struct history *h = ctx;
+    int64_t pos = h->run_pos + (int64_t)k;
+    if (h->next == h->n || pos != h->pos[h->next]) {
+        return 0;
+    }
+    h->next++;
+    delta_drop_changes(h->scratch);
+    int rc = journal_copy(h->r, c, h->scratch);
+    if (rc != 0 || h->scratch->nchanges == 0) {
+        return rc;
+    }
+    struct replica_history_entry e = {pos, h->received_ms, &h->scratch->changes[0]};
+    return h->each(h->ctx, &e);
+}
+
+/* The positions of a record's changes, parsed from hl_stamp.hist. */
+static int history_positions(struct replica *r, const char *table, const char *id,
+                             struct history *h)
+{
+    if (stmt(r, &r->hist_get, "SELECT hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") != 0) {
+        return SYNC_E_DB;
+    }
+    sqlite3_bind_text(r->hist_get, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r->hist_get, 2, id, -1, SQLITE_STATIC);
+    int rc = 0, step = sqlite3_step(r->hist_get);
+    const char *p = step == SQLITE_ROW ? (const char *)sqlite3_column_text(r->hist_get, 0) : NULL;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = SYNC_E_DB;
+    }
+    size_t cap = 0;
+    while (rc == 0 && p && *p) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || (*end && *end != ',') || (h->n && v <= h->pos[h->n - 1])) {
+            rc = SYNC_E_DB; /* not a list of ascending positions: damaged */
+            break;
+        }
+        if (h->n == cap) {
+            cap = cap ? 2 * cap : 16;
+            int64_t *grown = realloc(h->pos, cap * sizeof *grown);
+            if (!grown) {
+                rc = SYNC_E_NOMEM;
+                break;
+            }
+            h->pos = grown;
+        }
+        h->pos[h->n++] = v;
+        p = *end ? end + 1 : end;
+    }
+    sqlite3_reset(r->hist_get);
+    return rc;
+}
+
+int replica_history(struct replica *r, const char *table, const char *id,
+                    int (*each)(void *ctx, const struct replica_history_entry *entry), void *ctx)
+{
+    if (schema_table(r->schema, table) < 0) {
+        return SYNC_E_UNKNOWN_TABLE;
+    }
+    /* One snapshot for the whole read, inside the caller's transaction if
+     * one is open. */
+    int outer = !sqlite3_get_autocommit(r->db);
+    int rc = sqlite3_exec(r->db, outer ? "SAVEPOINT hl_read" : "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return SYNC_E_DB;
+    }
+    struct history h = {.r = r, .each = each, .ctx = ctx, .scratch = delta_new(DELTA_PUSH)};
+    rc = h.scratch ? history_positions(r, table, id, &h) : SYNC_E_NOMEM;
+    if (rc == 0 && h.n > 0 &&
+        stmt(r, &r->run_find,
+             "SELECT pos, node, seq, part, body, received_ms FROM hl_run WHERE pos <= ?1"
+             " ORDER BY pos DESC LIMIT 1") != 0) {
+        rc = SYNC_E_DB;
+    }
+    /* Each run once, with the positions of the record in it. */
+    while (rc == 0 && h.next < h.n) {
+        sqlite3_stmt *st = r->run_find;
+        sqlite3_bind_int64(st, 1, h.pos[h.next]);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            rc = SYNC_E_DB;
+            break;
+        }
+        struct change head;
+        memset(&head, 0, sizeof head);
+        h.run_pos = sqlite3_column_int64(st, 0);
+        head.node = (uint64_t)sqlite3_column_int64(st, 1);
+        head.seq = sqlite3_column_int64(st, 2);
+        const char *part = (const char *)sqlite3_column_text(st, 3);
+        snprintf(head.part, sizeof head.part, "%s", part ? part : "");
+        h.received_ms = sqlite3_column_int64(st, 5);
+        size_t before = h.next;
+        rc = journal_each(r->schema, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                          &head, history_each, &h);
+        sqlite3_reset(st);
+        if (rc == 0 && h.next == before) {
+            rc = SYNC_E_DB; /* a position no run holds: damaged */
+        }
+    }
+    free(h.pos);
+    delta_free(h.scratch);
+    sqlite3_exec(r->db, outer ? "RELEASE hl_read" : "COMMIT", NULL, NULL, NULL);
     return rc;
 }
 
@@ -1380,14 +1760,23 @@ static int peer_set(struct replica *r, uint64_t node, int64_t acked)
 
 static int log_exists(struct replica *r, uint64_t node, int64_t seq, int *exists)
 {
-    if (stmt(r, &r->log_exists, "SELECT 1 FROM hl_log WHERE node = ?1 AND seq = ?2") != 0) {
+    /* In the run being written, or in the stored run starting at or
+     * before seq. */
+    if (r->run.nchanges > 0 && node == r->run_head.node && seq >= r->run_head.seq &&
+        seq < r->run_head.seq + (int64_t)r->run.nchanges) {
+        *exists = 1;
+        return 0;
+    }
+    if (stmt(r, &r->log_exists,
+             "SELECT seq + n > ?2 FROM hl_run WHERE node = ?1 AND seq <= ?2"
+             " ORDER BY seq DESC LIMIT 1") != 0) {
         return SYNC_E_DB;
     }
     sqlite3_bind_int64(r->log_exists, 1, (sqlite3_int64)node);
     sqlite3_bind_int64(r->log_exists, 2, seq);
     int step = sqlite3_step(r->log_exists);
+    *exists = step == SQLITE_ROW && sqlite3_column_int(r->log_exists, 0);
     sqlite3_reset(r->log_exists);
-    *exists = step == SQLITE_ROW;
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : SYNC_E_DB;
 }
 
@@ -1712,6 +2101,39 @@ static int load_identity(struct replica *r)
     return 0;
 }
 
+/* hl_journal_pack(body): a change of the journal of engine migration 0001
+ * (its JSON body) packed as a run of one (journal.h), for migration 0003. */
+static void journal_pack_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct replica *r = sqlite3_user_data(ctx);
+    const char *json = (const char *)sqlite3_value_text(argv[0]);
+    struct delta *d = delta_new(DELTA_PUSH);
+    struct journal_writer w = {0};
+    unsigned char *body = NULL;
+    size_t len = 0;
+    int rc = !d ? SYNC_E_NOMEM : !json ? SYNC_E_FIELD_MISSING : 0;
+    if (rc == 0) {
+        rc = delta_add_change_json(r->schema, &r->limits, d, json);
+    }
+    if (rc == 0) {
+        rc = journal_add(&w, r->schema, &d->changes[0]);
+    }
+    if (rc == 0) {
+        rc = journal_finish(&w, &body, &len);
+    }
+    if (rc == 0) {
+        sqlite3_result_blob(ctx, body, (int)len, free);
+    } else {
+        char message[200];
+        snprintf(message, sizeof message, "a change of the journal cannot be converted: %s",
+                 sync_strerror(rc));
+        sqlite3_result_error(ctx, message, -1);
+    }
+    journal_reset(&w);
+    delta_free(d);
+}
+
 int replica_open(const char *path, const struct replica_config *config, struct replica **out,
                  char *why, size_t why_len)
 {
@@ -1762,8 +2184,11 @@ int replica_open(const char *path, const struct replica_config *config, struct r
         rc = say(why, why_len, SYNC_E_DB, "cannot set up %s: %s", path, sqlite3_errmsg(r->db));
         goto fail;
     }
-    /* Migration 0002 packs the stamps of version 1 with this function. */
-    if (stamps_register(r->db) != 0) {
+    /* Migration 0002 packs the stamps of version 1 with this function, and
+     * 0003 the journal with the next. */
+    if (stamps_register(r->db) != 0 ||
+        sqlite3_create_function(r->db, "hl_journal_pack", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
+                                journal_pack_sql, NULL, NULL) != SQLITE_OK) {
         rc = say(why, why_len, SYNC_E_DB, "cannot set up %s: %s", path, sqlite3_errmsg(r->db));
         goto fail;
     }
@@ -1819,11 +2244,14 @@ void replica_close(struct replica *r)
         free(ts->column_set);
     }
     free(r->tables);
-    sqlite3_stmt *shared[] = {r->stamps_get,      r->stamps_put,     r->log_insert, r->log_exists,
+    sqlite3_stmt *shared[] = {r->stamps_get,      r->stamps_put,     r->log_exists,
                               r->conflict_insert, r->meta_get,       r->meta_set,   r->peer_get,
                               r->peer_set,        r->refused_insert, r->pending,    r->since_part,
-                              r->since_all,       r->log_max};
+                              r->since_all,       r->log_max,        r->run_insert, r->run_last,
+                              r->run_find,        r->prior_insert,   r->prior_get,
+                              r->hist_get};
     finalize_all(shared, sizeof shared / sizeof shared[0]);
+    journal_reset(&r->run);
     sqlite3_close(r->db);
     hlc_free(r->clock);
     free(r);

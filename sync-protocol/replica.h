@@ -126,6 +126,25 @@ int64_t replica_own_seq(struct replica *replica);
 int replica_changes_since(struct replica *replica, int64_t cursor, const char *part,
                           uint64_t exclude_node, size_t max_bytes, struct delta *out);
 
+/* ---- history ---- */
+
+/* One change of a record's history. */
+struct replica_history_entry {
+    int64_t pos;                 /* its position in this replica's journal */
+    int64_t received_ms;         /* when this replica journaled it */
+    const struct change *change; /* with the values it wrote; valid during
+                                    the call only */
+};
+
+/* replica_history(replica, table, id, each, ctx): call each(ctx, entry) for
+ * every change of the record this replica journaled, in journal order,
+ * whether it won its fields or not. A record without changes has none.
+ * Returns 0, SYNC_E_UNKNOWN_TABLE, SYNC_E_NOMEM, SYNC_E_DB (also for a
+ * damaged journal), or the first nonzero value each returned. */
+int replica_history(struct replica *replica, const char *table, const char *id,
+                    int (*each)(void *ctx, const struct replica_history_entry *entry),
+                    void *ctx);
+
 /* ---- receiving ---- */
 
 struct replica_apply_opts {
