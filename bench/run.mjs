@@ -587,15 +587,13 @@ const WHY_MISSED = {
     + '5.2). Closing the gap: a shared zlib dictionary of the ledger\'s words (about 0.3 KB a laptop '
     + 'on this data), or TLS session tickets kept from enrolment.',
   'bytes ≤ 1/6 of the baseline': 'The same cause as the line above.',
-  '≥ 50% of the plain-insert ceiling': 'The hub journals every change, for the history and to pass '
-    + 'it on to the other laptops: one row per change with three indexes ((node, seq), (village, '
-    + 'position), (table, record)), and a body that repeats the values the row holds (5.5 MB for '
-    + 'these 1,000 cases). Measured on this machine: the rows and their packed stamps alone reach '
-    + 'about 60% of the ceiling; the journal rows without bodies bring it to about 40%, the bodies '
-    + 'to 27%. Closing the gap: a journal of runs (one row per run of consecutive changes of one '
-    + 'laptop in one village, its body the delta\'s own compact form, passed on without '
-    + 're-encoding), a per-record index for the history, and bodies that point at the values the '
-    + 'row holds until an edit replaces them.',
+  '≥ 50% of the plain-insert ceiling': 'The hub journals every change by runs (one row per run '
+    + 'of consecutive changes of a laptop in a village, without the values the rows hold) and keeps '
+    + 'one packed stamp row per record with its history; measured on this machine that is 50-57% '
+    + 'of the ceiling, so a busy run can fall under. What it writes beyond the plain rows: a second '
+    + 'B-tree row per record (hl_stamp: the stamps, with every field named, and the history) and '
+    + 'the run bodies (about 0.55 MB for these cases). Closing the gap further: the stamps kept in '
+    + 'the record\'s own row, and fields numbered by the schema\'s version instead of named.',
   '≤ 2 s on 2G from a cold start': 'Three round trips of 0.6 s (TCP, TLS 1.3, the request) come '
     + 'before the answer. Closing the gap: TLS session resumption with early data, or the daemon '
     + 'keeping its connection between syncs.',

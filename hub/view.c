@@ -1753,16 +1753,16 @@ static int read_history(struct store *s, struct case_doc *cd)
     cJSON *list = cJSON_AddArrayToObject(cd->doc, "history");
     int rc = list ? store_prepare(s, history_records_sql, &st) : HUB_E_NOMEM;
     if (rc == 0) {
-        rc = store_prepare(s,
-                           "SELECT id, coalesce(label, '') FROM devices WHERE node = ?1", &device);
+        rc = store_prepare(s, "SELECT id, coalesce(label, '') FROM devices WHERE node = ?1",
+                           &device);
     }
     if (rc == 0) {
         sqlite3_bind_text(st, 1, cd->id, -1, SQLITE_STATIC);
     }
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int sync = replica_history(s->replica, col_text(st, 0), col_text(st, 1), history_collect,
-                                   &l);
+        int sync =
+            replica_history(s->replica, col_text(st, 0), col_text(st, 1), history_collect, &l);
         rc = sync == 0 ? 0 : sync == HUB_E_NOMEM || sync == SYNC_E_NOMEM ? HUB_E_NOMEM : HUB_E_DB;
     }
     if (rc == 0 && step != SQLITE_DONE) {

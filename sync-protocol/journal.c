@@ -103,23 +103,23 @@ int journal_add(struct journal_writer *w, const struct schema *schema, const str
 {
     const struct schema_table *table = &schema->tables[c->table];
     size_t id_len = strlen(c->id), from_len = strlen(c->from);
-    size_t need = 1 + 3 * VARINT_MAX + id_len + from_len + 2 * VARINT_MAX +
-                  c->nfields * 3 * VARINT_MAX;
+    size_t need =
+        1 + 3 * VARINT_MAX + id_len + from_len + 2 * VARINT_MAX + c->nfields * 3 * VARINT_MAX;
     if (reserve(w, need) != 0) {
         return SYNC_E_NOMEM;
     }
+    /* A change refused leaves the run as it was, its names included. */
+    size_t start = w->len, names_before = w->nnames;
     long t = name_index(w, table->name);
     if (t < 0) {
         return t == -2 ? SYNC_E_NOMEM : SYNC_E_ARG;
     }
-    size_t start = w->len;
     unsigned char id[UUID_BYTES];
     size_t bin_len = 0;
     int binary = uuid7_valid(c->id) &&
                  sodium_hex2bin(id, sizeof id, c->id, id_len, "-", &bin_len, NULL) == 0 &&
                  bin_len == UUID_BYTES;
-    int relative = from_len > UUID7_STRLEN && w->base[0] &&
-                   !memcmp(c->from, w->base, UUID7_STRLEN);
+    int relative = from_len > UUID7_STRLEN && w->base[0] && !memcmp(c->from, w->base, UUID7_STRLEN);
     w->buf[w->len++] =
         (unsigned char)(c->op | (binary ? ID_BINARY : 0) | (relative ? FROM_RELATIVE : 0));
     put_varint(w, (uint64_t)t);
@@ -142,6 +142,7 @@ int journal_add(struct journal_writer *w, const struct schema *schema, const str
         long n = name_index(w, name);
         if (n < 0) {
             w->len = start; /* the change is not added */
+            w->nnames = names_before;
             return n == -2 ? SYNC_E_NOMEM : SYNC_E_ARG;
         }
         int prev = f->prev_hlc || f->prev_node;
@@ -268,8 +269,8 @@ static void read_record(struct reader *r, unsigned flags, struct change *c,
         }
         sodium_bin2hex(hex, sizeof hex, r->p, UUID_BYTES);
         r->p += UUID_BYTES;
-        snprintf(c->id, sizeof c->id, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-                 hex + 16, hex + 20);
+        snprintf(c->id, sizeof c->id, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+                 hex + 20);
         id_len = UUID7_STRLEN;
     } else {
         const char *id = get_bytes(r, UUID7_STRLEN, &id_len);
@@ -315,6 +316,11 @@ int journal_each(const struct schema *schema, const void *body, size_t len,
     }
     for (uint64_t i = 0; i < nnames && !r.bad; i++) {
         names[i].s = get_bytes(&r, NAME_MAX_LEN, &names[i].len);
+        /* The writer's names are C strings: a NUL is damage, and would make
+         * name_is() read past the schema's name. */
+        if (names[i].s && memchr(names[i].s, '\0', names[i].len)) {
+            r.bad = 1;
+        }
     }
     uint64_t nchanges = get_varint(&r);
     uint64_t hlc = 0;
@@ -368,8 +374,8 @@ int journal_each(const struct schema *schema, const void *body, size_t len,
             if (column == -2) {
                 continue; /* a table or field this schema no longer has */
             }
-            fields[c.nfields++] = (struct change_field){column, {SYNC_NULL, 0, 0, NULL},
-                                                        prev_hlc, prev_node};
+            fields[c.nfields++] =
+                (struct change_field){column, {SYNC_NULL, 0, 0, NULL}, prev_hlc, prev_node};
         }
         if (rc == 0) {
             rc = each(ctx, (size_t)k, &c);

@@ -493,8 +493,8 @@ static int unpack_field(void *ctx, const struct stamps_field *f)
 static int stamps_load(struct replica *r, const struct schema_table *table, const char *id,
                        struct row *row)
 {
-    if (stmt(r, &r->stamps_get, "SELECT stamps, hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") !=
-        0) {
+    if (stmt(r, &r->stamps_get,
+             "SELECT stamps, hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") != 0) {
         return SYNC_E_DB;
     }
     sqlite3_stmt *st = r->stamps_get;
@@ -1050,8 +1050,9 @@ static int log_insert(struct replica *r, const struct change *c, int64_t *pos)
     }
     const struct change *head = &r->run_head;
     size_t n = r->run.nchanges;
-    if (n > 0 && (n == REPLICA_RUN_MAX || c->node != head->node ||
-                  c->seq != head->seq + (int64_t)n || strcmp(c->part, head->part) != 0) &&
+    if (n > 0 &&
+        (n == REPLICA_RUN_MAX || c->node != head->node || c->seq != head->seq + (int64_t)n ||
+         strcmp(c->part, head->part) != 0) &&
         (rc = run_flush(r)) != 0) {
         return rc;
     }
@@ -1419,6 +1420,13 @@ static int journal_value(struct replica *r, const struct change *c, const struct
     size_t stamp_slot = c->op == CHANGE_APPEND ? table->ncolumns + 1 : slot;
     struct stamp own = {c->hlc, c->node, 1};
     enum sync_type type = slot < table->ncolumns ? table->columns[slot].type : SYNC_INT;
+    if (c->op == CHANGE_DELETE && slot == table->ncolumns) {
+        /* A delete sets the tombstone to 1, always; the journal of engine
+         * version 2 kept no value for it, so migration 0003 put none in
+         * hl_prior for a delete that another one replaced. */
+        *v = (struct sync_value){.type = SYNC_INT, .i = 1};
+        return 0;
+    }
     if (row->exists && row->stamps[stamp_slot].set && !stamp_cmp(row->stamps[stamp_slot], own)) {
         *v = row->values[slot];
         return v->type == SYNC_TEXT && !(v->s = strdup(v->s)) ? SYNC_E_NOMEM : 0;
@@ -1480,8 +1488,8 @@ static int journal_copy(struct replica *r, const struct change *c, struct delta 
 struct reading {
     struct replica *r;
     struct delta *out;
-    int64_t run_pos;  /* position of the run's first change */
-    int by_seq;       /* take changes with seq > after, else pos > after */
+    int64_t run_pos; /* position of the run's first change */
+    int by_seq;      /* take changes with seq > after, else pos > after */
     int64_t after;
     size_t max_bytes; /* stop before this many (the first change is taken) */
     size_t bytes;
@@ -1549,8 +1557,8 @@ int replica_pending(struct replica *r, int64_t after_seq, size_t max_bytes, stru
     }
     sqlite3_bind_int64(r->pending, 1, (sqlite3_int64)r->node);
     sqlite3_bind_int64(r->pending, 2, after_seq);
-    struct reading rd = {.r = r, .out = out, .by_seq = 1, .after = after_seq,
-                         .max_bytes = max_bytes};
+    struct reading rd = {
+        .r = r, .out = out, .by_seq = 1, .after = after_seq, .max_bytes = max_bytes};
     return collect(r, r->pending, &rd);
 }
 
@@ -1576,8 +1584,8 @@ int replica_changes_since(struct replica *r, int64_t cursor, const char *part,
                   " AND node != ?3 ORDER BY pos");
         st = r->since_all;
     }
-    struct reading rd = {.r = r, .out = out, .after = cursor, .max_bytes = max_bytes,
-                         .last_pos = cursor};
+    struct reading rd = {
+        .r = r, .out = out, .after = cursor, .max_bytes = max_bytes, .last_pos = cursor};
     if (rc == 0) {
         if (part) {
             sqlite3_bind_text(st, 1, part, -1, SQLITE_STATIC);
@@ -1712,8 +1720,8 @@ int replica_history(struct replica *r, const char *table, const char *id,
         snprintf(head.part, sizeof head.part, "%s", part ? part : "");
         h.received_ms = sqlite3_column_int64(st, 5);
         size_t before = h.next;
-        rc = journal_each(r->schema, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
-                          &head, history_each, &h);
+        rc = journal_each(r->schema, sqlite3_column_blob(st, 4),
+                          (size_t)sqlite3_column_bytes(st, 4), &head, history_each, &h);
         sqlite3_reset(st);
         if (rc == 0 && h.next == before) {
             rc = SYNC_E_DB; /* a position no run holds: damaged */
@@ -2244,12 +2252,11 @@ void replica_close(struct replica *r)
         free(ts->column_set);
     }
     free(r->tables);
-    sqlite3_stmt *shared[] = {r->stamps_get,      r->stamps_put,     r->log_exists,
-                              r->conflict_insert, r->meta_get,       r->meta_set,   r->peer_get,
-                              r->peer_set,        r->refused_insert, r->pending,    r->since_part,
-                              r->since_all,       r->log_max,        r->run_insert, r->run_last,
-                              r->run_find,        r->prior_insert,   r->prior_get,
-                              r->hist_get};
+    sqlite3_stmt *shared[] = {r->stamps_get,     r->stamps_put, r->log_exists, r->conflict_insert,
+                              r->meta_get,       r->meta_set,   r->peer_get,   r->peer_set,
+                              r->refused_insert, r->pending,    r->since_part, r->since_all,
+                              r->log_max,        r->run_insert, r->run_last,   r->run_find,
+                              r->prior_insert,   r->prior_get,  r->hist_get};
     finalize_all(shared, sizeof shared / sizeof shared[0]);
     journal_reset(&r->run);
     sqlite3_close(r->db);

@@ -3,15 +3,13 @@
  * replica.h - one replica of the replicated tables in one SQLite file.
  *
  * A replica is what a village laptop or the township hub holds: the
- * application's tables, a stamp for every field, and the journal (hl_log)
- * of every change made or received. Local writes go through replica_put(),
- * replica_append() and replica_delete(): the row, its stamps and its journal
- * entry commit in one transaction (DESIGN.md rule 2). Changes from other
- * replicas go through replica_apply(), which merges field by field (rule 3),
- * keeps appended rows (rule 4), records concurrent edits when asked (rule 5)
- * and acknowledges by (node, sequence) (rule 6). Two replicas that applied
- * the same changes, in any order and any number of times, export the same
- * bytes.
+ * application's tables, a stamp for every field, and the journal (hl_run,
+ * by runs of changes; journal.h) of every change made or received. Local writes go through
+ * replica_put(), replica_append() and replica_delete(): the row, its stamps and its journal entry
+ * commit in one transaction (DESIGN.md rule 2). Changes from other replicas go through
+ * replica_apply(), which merges field by field (rule 3), keeps appended rows (rule 4), records
+ * concurrent edits when asked (rule 5) and acknowledges by (node, sequence) (rule 6). Two replicas
+ * that applied the same changes, in any order and any number of times, export the same bytes.
  *
  * A replica is used by one thread at a time.
  */
@@ -142,8 +140,7 @@ struct replica_history_entry {
  * Returns 0, SYNC_E_UNKNOWN_TABLE, SYNC_E_NOMEM, SYNC_E_DB (also for a
  * damaged journal), or the first nonzero value each returned. */
 int replica_history(struct replica *replica, const char *table, const char *id,
-                    int (*each)(void *ctx, const struct replica_history_entry *entry),
-                    void *ctx);
+                    int (*each)(void *ctx, const struct replica_history_entry *entry), void *ctx);
 
 /* ---- receiving ---- */
 
