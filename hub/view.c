@@ -1234,11 +1234,15 @@ static const char *named_text(sqlite3_stmt *st, const char *name)
     return i < 0 ? NULL : col_text(st, i);
 }
 
-/* Every column of the current row into obj. */
+/* Every column of the current row into obj, but the engine's own (hl_...:
+ * a record's stamps and history). */
 static void add_all_columns(cJSON *obj, sqlite3_stmt *st, int *failed)
 {
     for (int i = 0; i < sqlite3_column_count(st); i++) {
-        add_column(obj, sqlite3_column_name(st, i), st, i, failed);
+        const char *name = sqlite3_column_name(st, i);
+        if (strncmp(name, "hl_", 3) != 0) {
+            add_column(obj, name, st, i, failed);
+        }
     }
 }
 

@@ -4,14 +4,17 @@
  * the journal, acknowledgements, pulls and the canonical export.
  *
  * Every change, local or received, goes through ingest(): it checks the
- * record's partition, appends the change to hl_log and merges its fields
- * into the application's row and the record's stamps (hl_stamp, one row per
- * record, packed by stamps.c). A new record is written by one INSERT, an
- * existing one by one UPDATE of the fields the change wins, and its stamps
- * by one upsert, with statements prepared once. Local writes and received
- * batches differ only in where the change comes from and whether concurrent
- * edits are recorded. SQL text is built only from schema names that
- * schema_check() accepted; every value is bound.
+ * record's partition, adds the change to the journal's run (hl_run,
+ * journal.h: one row per run of consecutive changes, without values) and
+ * merges its fields into the application's row, which also holds the
+ * record's stamps (hl_stamps, packed by stamps.c) and history (hl_hist,
+ * the positions of its changes). A new record is written by one INSERT, an
+ * existing one by one UPDATE of the fields the change wins with its stamps
+ * and history, with statements prepared once; a value that leaves the row
+ * goes to hl_prior, so that the journal can give every change's values.
+ * Local writes and received batches differ only in where the change comes
+ * from and whether concurrent edits are recorded. SQL text is built only
+ * from schema names that schema_check() accepted; every value is bound.
  */
 #include "replica.h"
 
@@ -32,6 +35,12 @@ extern const struct migration engine_migrations[];
 extern const size_t engine_migrations_count;
 
 #define SQL_MAX 4096
+
+/* The engine's columns in every replicated table: the record's stamps
+ * (stamps.h) and history (the positions of its changes, ascending,
+ * comma-separated). */
+#define ENGINE_STAMPS "hl_stamps"
+#define ENGINE_HIST   "hl_hist"
 
 /* Changes in one journal run at most: a record's history reads its whole
  * run. */
@@ -65,6 +74,7 @@ struct table_stmts {
     sqlite3_stmt *append_set;    /* all columns, then id */
     sqlite3_stmt *append_insert; /* id, part, all columns */
     sqlite3_stmt *deleted_set;
+    sqlite3_stmt *stamps_set;   /* the record's stamps and history, by id */
     sqlite3_stmt **column_set;  /* one per column */
     struct fields_cache update; /* UPDATE of the slots of a mask */
     struct fields_cache insert; /* INSERT of a new row with the slots of a mask */
@@ -81,10 +91,10 @@ struct replica {
     int64_t own_seq;
     struct envelope_limits limits; /* for reading our own journal */
     struct table_stmts *tables;
-    sqlite3_stmt *stamps_get, *stamps_put, *log_exists, *conflict_insert;
+    sqlite3_stmt *log_exists, *conflict_insert;
     sqlite3_stmt *meta_get, *meta_set, *peer_get, *peer_set, *refused_insert;
     sqlite3_stmt *pending, *since_part, *since_all, *log_max;
-    sqlite3_stmt *run_insert, *run_last, *run_find, *prior_insert, *prior_get, *hist_get;
+    sqlite3_stmt *run_insert, *run_last, *run_find, *prior_insert, *prior_get;
     /* The run being journaled (journal.h), written to hl_run when the unit
      * of work ends or the next change cannot join it. */
     struct journal_writer run;
@@ -242,7 +252,9 @@ static int row_get_stmt(struct replica *r, int t, sqlite3_stmt **out)
             rc = append_sql(sql, &used, ", \"%s\"", table->columns[c].name);
         }
         if (rc == 0) {
-            rc = append_sql(sql, &used, " FROM \"%s\" WHERE id = ?1", table->name);
+            rc = append_sql(sql, &used,
+                            ", " ENGINE_STAMPS ", " ENGINE_HIST " FROM \"%s\" WHERE id = ?1",
+                            table->name);
         }
         if (rc != 0) {
             return rc;
@@ -290,9 +302,10 @@ static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **
     return 0;
 }
 
-/* For the slots of mask, in slot order: "UPDATE t SET a = ?1, b = ?2 ...
- * WHERE id = ?n+1", or for a new row "INSERT INTO t (id, part, a, b ...)
- * VALUES (?1, ?2, ?3, ?4 ...)". */
+/* For the slots of mask, in slot order, then the stamps and history:
+ * "UPDATE t SET a = ?1, b = ?2 ..., hl_stamps = ?n+1, hl_hist = ?n+2
+ * WHERE id = ?n+3", or for a new row "INSERT INTO t (id, part, a, b ...,
+ * hl_stamps, hl_hist) VALUES (?1, ?2, ?3, ?4 ...)". */
 static int fields_stmt(struct replica *r, int t, uint64_t mask, int insert, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
@@ -318,15 +331,17 @@ static int fields_stmt(struct replica *r, int t, uint64_t mask, int insert, sqli
         }
     }
     if (rc == 0 && insert) {
-        rc = append_sql(sql, &used, ") VALUES (?1, ?2");
-        for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = append_sql(sql, &used, ", " ENGINE_STAMPS ", " ENGINE_HIST ") VALUES (?1, ?2");
+        for (size_t i = 0; rc == 0 && i < n + 2; i++) {
             rc = append_sql(sql, &used, ", ?%zu", i + 3);
         }
         if (rc == 0) {
             rc = append_sql(sql, &used, ")");
         }
     } else if (rc == 0) {
-        rc = append_sql(sql, &used, " WHERE id = ?%zu", n + 1);
+        rc = append_sql(sql, &used,
+                        ", " ENGINE_STAMPS " = ?%zu, " ENGINE_HIST " = ?%zu WHERE id = ?%zu", n + 1,
+                        n + 2, n + 3);
     }
     size_t k = cache->next;
     sqlite3_finalize(cache->entry[k].st);
@@ -341,9 +356,10 @@ static int fields_stmt(struct replica *r, int t, uint64_t mask, int insert, sqli
     return 0;
 }
 
-/* All columns of an append-only row: "UPDATE t SET a = ?1 ... WHERE id =
- * ?n+1", or for a new row "INSERT INTO t (id, part, a ...) VALUES (?1, ?2,
- * ?3 ...)". */
+/* All columns of an append-only row, then its stamps and history: "UPDATE
+ * t SET a = ?1 ..., hl_stamps = ?n+1, hl_hist = ?n+2 WHERE id = ?n+3", or
+ * for a new row "INSERT INTO t (id, part, a ..., hl_stamps, hl_hist)
+ * VALUES (?1, ?2, ?3 ...)". */
 static int append_stmt(struct replica *r, int t, int insert, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
@@ -360,16 +376,19 @@ static int append_stmt(struct replica *r, int t, int insert, sqlite3_stmt **out)
                         : append_sql(sql, &used, "%s\"%s\" = ?%zu", c ? ", " : "",
                                      table->columns[c].name, c + 1);
         }
+        size_t n = table->ncolumns;
         if (rc == 0 && insert) {
-            rc = append_sql(sql, &used, ") VALUES (?1, ?2");
-            for (size_t c = 0; rc == 0 && c < table->ncolumns; c++) {
+            rc = append_sql(sql, &used, ", " ENGINE_STAMPS ", " ENGINE_HIST ") VALUES (?1, ?2");
+            for (size_t c = 0; rc == 0 && c < n + 2; c++) {
                 rc = append_sql(sql, &used, ", ?%zu", c + 3);
             }
             if (rc == 0) {
                 rc = append_sql(sql, &used, ")");
             }
         } else if (rc == 0) {
-            rc = append_sql(sql, &used, " WHERE id = ?%zu", table->ncolumns + 1);
+            rc = append_sql(sql, &used,
+                            ", " ENGINE_STAMPS " = ?%zu, " ENGINE_HIST " = ?%zu WHERE id = ?%zu",
+                            n + 1, n + 2, n + 3);
         }
         if (rc != 0) {
             return rc;
@@ -489,30 +508,20 @@ static int unpack_field(void *ctx, const struct stamps_field *f)
     return 0;
 }
 
-/* Read the record's stamps into row->stamps. */
-static int stamps_load(struct replica *r, const struct schema_table *table, const char *id,
-                       struct row *row)
+/* Read the record's stamps (column at of a stepped statement, stamps.h)
+ * into row->stamps, and its history (column at + 1). */
+static int stamps_read(const struct schema_table *table, sqlite3_stmt *st, int at, struct row *row)
 {
-    if (stmt(r, &r->stamps_get,
-             "SELECT stamps, hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") != 0) {
-        return SYNC_E_DB;
-    }
-    sqlite3_stmt *st = r->stamps_get;
-    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int rc = 0, step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        struct unpack u = {table, row, sqlite3_column_blob(st, 0),
-                           (size_t)sqlite3_column_bytes(st, 0)};
+    int rc = 0;
+    if (sqlite3_column_type(st, at) != SQLITE_NULL) {
+        struct unpack u = {table, row, sqlite3_column_blob(st, at),
+                           (size_t)sqlite3_column_bytes(st, at)};
         rc = stamps_decode(u.stored, u.len, unpack_field, &u);
-        const char *hist = (const char *)sqlite3_column_text(st, 1);
-        if (rc == 0 && hist && !(row->hist = strdup(hist))) {
-            rc = SYNC_E_NOMEM;
-        }
-    } else if (step != SQLITE_DONE) {
-        rc = SYNC_E_DB;
     }
-    sqlite3_reset(st);
+    const char *hist = (const char *)sqlite3_column_text(st, at + 1);
+    if (rc == 0 && hist && !(row->hist = strdup(hist))) {
+        rc = SYNC_E_NOMEM;
+    }
     return rc;
 }
 
@@ -549,13 +558,13 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
             }
             row->values[c] = v;
         }
+        if (rc == 0) {
+            rc = stamps_read(table, st, (int)table->ncolumns + 2, row);
+        }
     } else if (step != SQLITE_DONE) {
         rc = SYNC_E_DB;
     }
     sqlite3_reset(st);
-    if (rc == 0 && row->exists) {
-        rc = stamps_load(r, table, id, row);
-    }
     if (rc != 0) {
         row_free(row);
         return rc;
@@ -564,11 +573,29 @@ static int row_load(struct replica *r, int t, const char *id, struct row *row)
     return 0;
 }
 
-/* Store the record's stamps as row->next holds them, and its history with
- * the change being merged (row->pos) added. */
-static int stamps_store(struct replica *r, const struct schema_table *table, const char *id,
-                        const struct row *row)
+/* A record's stamps as row->next holds them (stamps.h), and its history
+ * with the change being merged (row->pos) added: the values of its row's
+ * columns hl_stamps and hl_hist. */
+struct packed {
+    unsigned char small[1024], *stamps;
+    size_t len;
+    char small_hist[256], *hist;
+};
+
+static void packed_free(struct packed *p)
 {
+    if (p->stamps != p->small) {
+        free(p->stamps);
+    }
+    if (p->hist != p->small_hist) {
+        free(p->hist);
+    }
+}
+
+static int stamps_pack(const struct schema_table *table, const struct row *row, struct packed *p)
+{
+    p->stamps = p->small;
+    p->hist = p->small_hist;
     struct stamps_field small[FIELDS_MAX_SLOTS + 2], *fields = small;
     size_t nslots = table->ncolumns + 2, n = 0;
     if (nslots + row->nunknown > sizeof small / sizeof small[0] &&
@@ -585,43 +612,59 @@ static int stamps_store(struct replica *r, const struct schema_table *table, con
     for (size_t i = 0; i < row->nunknown; i++) {
         fields[n++] = row->unknown[i];
     }
-    unsigned char buf[1024], *packed = buf;
-    size_t len = stamps_encode(fields, n, buf, sizeof buf);
-    if (len > sizeof buf && (packed = malloc(len)) != NULL) {
-        stamps_encode(fields, n, packed, len);
+    p->len = stamps_encode(fields, n, p->small, sizeof p->small);
+    if (p->len > sizeof p->small && (p->stamps = malloc(p->len)) != NULL) {
+        stamps_encode(fields, n, p->stamps, p->len);
     }
-    int rc = len == 0 ? SYNC_E_ARG : !packed ? SYNC_E_NOMEM : 0;
+    int rc = p->len == 0 ? SYNC_E_ARG : !p->stamps ? SYNC_E_NOMEM : 0;
     if (fields != small) {
         free(fields);
     }
-    char small_hist[256], *hist = small_hist;
     size_t had = row->hist ? strlen(row->hist) : 0, hist_len = had + 22;
-    if (rc == 0 && hist_len > sizeof small_hist && !(hist = malloc(hist_len))) {
+    if (rc == 0 && hist_len > sizeof p->small_hist && !(p->hist = malloc(hist_len))) {
         rc = SYNC_E_NOMEM;
     }
     if (rc == 0) {
-        snprintf(hist, hist_len, "%s%s%lld", had ? row->hist : "", had ? "," : "",
+        snprintf(p->hist, hist_len, "%s%s%lld", had ? row->hist : "", had ? "," : "",
                  (long long)row->pos);
     }
-    if (rc == 0 && stmt(r, &r->stamps_put,
-                        "INSERT INTO hl_stamp (tbl, row_id, stamps, hist) VALUES (?1, ?2, ?3, ?4)"
-                        " ON CONFLICT (tbl, row_id) DO UPDATE SET stamps = excluded.stamps,"
-                        " hist = excluded.hist") != 0) {
-        rc = SYNC_E_DB;
+    if (rc != 0) {
+        packed_free(p);
     }
-    if (rc == 0) {
-        sqlite3_bind_text(r->stamps_put, 1, table->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(r->stamps_put, 2, id, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(r->stamps_put, 3, packed, (int)len, SQLITE_STATIC);
-        sqlite3_bind_text(r->stamps_put, 4, hist, -1, SQLITE_STATIC);
-        rc = step_done(r->stamps_put);
+    return rc;
+}
+
+static void packed_bind(sqlite3_stmt *st, int at, const struct packed *p)
+{
+    sqlite3_bind_blob(st, at, p->stamps, (int)p->len, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 1, p->hist, -1, SQLITE_STATIC);
+}
+
+/* Store the record's stamps and history in its row, when no other
+ * statement writes the row. */
+static int stamps_store(struct replica *r, int t, const char *id, const struct row *row)
+{
+    const struct schema_table *table = &r->schema->tables[t];
+    struct table_stmts *ts = &r->tables[t];
+    struct packed p;
+    int rc = stamps_pack(table, row, &p);
+    if (rc != 0) {
+        return rc;
     }
-    if (packed != buf) {
-        free(packed);
+    if (!ts->stamps_set) {
+        char sql[SQL_MAX];
+        snprintf(sql, sizeof sql,
+                 "UPDATE \"%s\" SET " ENGINE_STAMPS " = ?1, " ENGINE_HIST " = ?2 WHERE id = ?3",
+                 table->name);
+        if (stmt(r, &ts->stamps_set, sql) != 0) {
+            packed_free(&p);
+            return SYNC_E_DB;
+        }
     }
-    if (hist != small_hist) {
-        free(hist);
-    }
+    packed_bind(ts->stamps_set, 1, &p);
+    sqlite3_bind_text(ts->stamps_set, 3, id, -1, SQLITE_STATIC);
+    rc = step_done(ts->stamps_set);
+    packed_free(&p);
     return rc;
 }
 
@@ -893,32 +936,41 @@ static int merge_fields(struct replica *r, int t, const struct change *c, struct
             return rc;
         }
     }
-    if (mask != 0) {
-        sqlite3_stmt *st;
-        if ((rc = fields_stmt(r, t, mask, !row->exists, &st)) != 0) {
+    if (mask == 0) {
+        /* The record's history gains the change whatever it won. */
+        if (one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
             return rc;
         }
-        int at = 0;
-        if (!row->exists) {
-            sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, ++at, c->part, -1, SQLITE_STATIC);
-        }
-        for (size_t slot = 0; slot <= table->ncolumns; slot++) {
-            if (mask & ((uint64_t)1 << slot)) {
-                bind_value(st, ++at, &won[slot]);
-            }
-        }
-        if (row->exists) {
-            sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
-        }
-        if ((rc = step_done(st)) != 0) {
-            return rc;
-        }
-    } else if (one_update && !row->exists && (rc = row_insert(r, t, c->id, c->part)) != 0) {
+        return stamps_store(r, t, c->id, row);
+    }
+    /* The fields won, the stamps and the history in one statement. */
+    struct packed p;
+    sqlite3_stmt *st;
+    if ((rc = stamps_pack(table, row, &p)) != 0) {
         return rc;
     }
-    /* The record's history gains the change whatever it won. */
-    return stamps_store(r, table, c->id, row);
+    if ((rc = fields_stmt(r, t, mask, !row->exists, &st)) != 0) {
+        packed_free(&p);
+        return rc;
+    }
+    int at = 0;
+    if (!row->exists) {
+        sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, ++at, c->part, -1, SQLITE_STATIC);
+    }
+    for (size_t slot = 0; slot <= table->ncolumns; slot++) {
+        if (mask & ((uint64_t)1 << slot)) {
+            bind_value(st, ++at, &won[slot]);
+        }
+    }
+    packed_bind(st, at + 1, &p);
+    at += 2;
+    if (row->exists) {
+        sqlite3_bind_text(st, ++at, c->id, -1, SQLITE_STATIC);
+    }
+    rc = step_done(st);
+    packed_free(&p);
+    return rc;
 }
 
 /* Write an appended row, or replace one that an earlier stamp also wrote
@@ -936,19 +988,23 @@ static int merge_append(struct replica *r, int t, const struct change *c, struct
             struct sync_value v = normalize(&table->columns[col], c->fields[i].value);
             rc = prior_keep(r, table, c->id, col, incoming, &v);
         }
-        return rc == 0 ? stamps_store(r, table, c->id, row) : rc;
+        return rc == 0 ? stamps_store(r, t, c->id, row) : rc;
     }
     /* An earlier write replaces the row: keep the values it had. */
     for (size_t col = 0; standing.set && rc == 0 && col < table->ncolumns; col++) {
         rc = prior_keep(r, table, c->id, col, standing, &row->values[col]);
     }
+    row->next[table->ncolumns + 1] = incoming;
+    struct packed p;
     sqlite3_stmt *st;
-    if (rc != 0 || (rc = append_stmt(r, t, !row->exists, &st)) != 0) {
+    if (rc != 0 || (rc = stamps_pack(table, row, &p)) != 0) {
         return rc;
     }
     struct sync_value *values = calloc(table->ncolumns, sizeof *values);
-    if (!values) {
-        return SYNC_E_NOMEM;
+    if (!values || (rc = append_stmt(r, t, !row->exists, &st)) != 0) {
+        free(values);
+        packed_free(&p);
+        return values ? rc : SYNC_E_NOMEM;
     }
     for (size_t i = 0; i < c->nfields; i++) {
         int col = c->fields[i].column;
@@ -959,19 +1015,17 @@ static int merge_append(struct replica *r, int t, const struct change *c, struct
     for (size_t col = 0; col < table->ncolumns; col++) {
         bind_value(st, (int)col + first, &values[col]);
     }
+    packed_bind(st, (int)table->ncolumns + first, &p);
     if (row->exists) {
-        sqlite3_bind_text(st, (int)table->ncolumns + 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, (int)table->ncolumns + 3, c->id, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->part, -1, SQLITE_STATIC);
     }
     rc = step_done(st);
     free(values);
-    if (rc != 0) {
-        return rc;
-    }
-    row->next[table->ncolumns + 1] = incoming;
-    return stamps_store(r, table, c->id, row);
+    packed_free(&p);
+    return rc;
 }
 
 /* The position of the next change: after the last run's, read once per
@@ -1643,17 +1697,20 @@ static int history_each(void *ctx, size_t k, struct change *c)
     return h->each(h->ctx, &e);
 }
 
-/* The positions of a record's changes, parsed from hl_stamp.hist. */
-static int history_positions(struct replica *r, const char *table, const char *id,
-                             struct history *h)
+/* The positions of a record's changes, parsed from its row's history. */
+static int history_positions(struct replica *r, int t, const char *id, struct history *h)
 {
-    if (stmt(r, &r->hist_get, "SELECT hist FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2") != 0) {
-        return SYNC_E_DB;
+    sqlite3_stmt *st;
+    int rc = row_get_stmt(r, t, &st);
+    if (rc != 0) {
+        return rc;
     }
-    sqlite3_bind_text(r->hist_get, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(r->hist_get, 2, id, -1, SQLITE_STATIC);
-    int rc = 0, step = sqlite3_step(r->hist_get);
-    const char *p = step == SQLITE_ROW ? (const char *)sqlite3_column_text(r->hist_get, 0) : NULL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    const char *p =
+        step == SQLITE_ROW
+            ? (const char *)sqlite3_column_text(st, (int)r->schema->tables[t].ncolumns + 3)
+            : NULL;
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
         rc = SYNC_E_DB;
     }
@@ -1677,14 +1734,15 @@ static int history_positions(struct replica *r, const char *table, const char *i
         h->pos[h->n++] = v;
         p = *end ? end + 1 : end;
     }
-    sqlite3_reset(r->hist_get);
+    sqlite3_reset(st);
     return rc;
 }
 
 int replica_history(struct replica *r, const char *table, const char *id,
                     int (*each)(void *ctx, const struct replica_history_entry *entry), void *ctx)
 {
-    if (schema_table(r->schema, table) < 0) {
+    int t = schema_table(r->schema, table);
+    if (t < 0) {
         return SYNC_E_UNKNOWN_TABLE;
     }
     /* One snapshot for the whole read, inside the caller's transaction if
@@ -1695,7 +1753,7 @@ int replica_history(struct replica *r, const char *table, const char *id,
         return SYNC_E_DB;
     }
     struct history h = {.r = r, .each = each, .ctx = ctx, .scratch = delta_new(DELTA_PUSH)};
-    rc = h.scratch ? history_positions(r, table, id, &h) : SYNC_E_NOMEM;
+    rc = h.scratch ? history_positions(r, t, id, &h) : SYNC_E_NOMEM;
     if (rc == 0 && h.n > 0 &&
         stmt(r, &r->run_find,
              "SELECT pos, node, seq, part, body, received_ms FROM hl_run WHERE pos <= ?1"
@@ -2058,6 +2116,70 @@ int replica_export(struct replica *r, const char *part,
 
 /* ---- opening ---- */
 
+/* Give every replicated table the engine's columns (hl_stamps, hl_hist),
+ * moving what an older engine kept for its records in hl_stamp: the
+ * application's migrations make the tables, after the engine's. */
+static int adopt_tables(struct replica *r, char *why, size_t why_len)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT 1 FROM pragma_table_info(?1) WHERE name = '" ENGINE_STAMPS "'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return say(why, why_len, SYNC_E_DB, "%s", sqlite3_errmsg(r->db));
+    }
+    /* Look first, then again inside the write lock: another process may be
+     * adopting them too. */
+    int rc = 0, pass = 0, missing = 0;
+    for (; rc == 0 && pass < 2; pass++) {
+        if (pass == 1 && sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = SYNC_E_DB;
+            break;
+        }
+        for (size_t t = 0; rc == 0 && t < r->schema->ntables; t++) {
+            const char *name = r->schema->tables[t].name;
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+            int has = sqlite3_step(st) == SQLITE_ROW;
+            sqlite3_reset(st);
+            if (has) {
+                continue;
+            }
+            missing = 1;
+            if (pass == 0) {
+                break;
+            }
+            char sql[SQL_MAX];
+            snprintf(
+                sql, sizeof sql,
+                "ALTER TABLE \"%s\" ADD COLUMN " ENGINE_STAMPS " BLOB;"
+                " ALTER TABLE \"%s\" ADD COLUMN " ENGINE_HIST " TEXT;"
+                " UPDATE \"%s\" AS x SET (" ENGINE_STAMPS ", " ENGINE_HIST ") ="
+                " (SELECT s.stamps, s.hist FROM hl_stamp s"
+                " WHERE s.tbl = '%s' AND s.row_id = x.id)"
+                " WHERE x.id IN (SELECT row_id FROM hl_stamp WHERE tbl = '%s');"
+                " DELETE FROM hl_stamp WHERE tbl = '%s' AND row_id IN (SELECT id FROM \"%s\");",
+                name, name, name, name, name, name, name);
+            if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+                rc = SYNC_E_DB;
+            }
+        }
+        if (!missing) {
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (pass == 2 && rc == 0 && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = SYNC_E_DB;
+    }
+    if (rc != 0) {
+        say(why, why_len, rc, "cannot add the engine's columns to the tables: %s",
+            sqlite3_errmsg(r->db));
+        if (!sqlite3_get_autocommit(r->db)) {
+            sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+    return rc;
+}
+
 static int check_tables(struct replica *r, char *why, size_t why_len)
 {
     sqlite3_stmt *st = NULL;
@@ -2208,7 +2330,7 @@ int replica_open(const char *path, const struct replica_config *config, struct r
                                                  config->nmigrations, why, why_len)) != 0) {
         goto fail;
     }
-    if ((rc = check_tables(r, why, why_len)) != 0) {
+    if ((rc = check_tables(r, why, why_len)) != 0 || (rc = adopt_tables(r, why, why_len)) != 0) {
         goto fail;
     }
     if ((rc = load_identity(r)) != 0) {
@@ -2239,8 +2361,8 @@ void replica_close(struct replica *r)
     }
     for (size_t t = 0; r->tables && t < r->schema->ntables; t++) {
         struct table_stmts *ts = &r->tables[t];
-        sqlite3_stmt *own[] = {ts->row_get, ts->row_insert, ts->append_set, ts->append_insert,
-                               ts->deleted_set};
+        sqlite3_stmt *own[] = {ts->row_get,       ts->row_insert,  ts->append_set,
+                               ts->append_insert, ts->deleted_set, ts->stamps_set};
         finalize_all(own, sizeof own / sizeof own[0]);
         if (ts->column_set) {
             finalize_all(ts->column_set, r->schema->tables[t].ncolumns);
@@ -2252,11 +2374,10 @@ void replica_close(struct replica *r)
         free(ts->column_set);
     }
     free(r->tables);
-    sqlite3_stmt *shared[] = {r->stamps_get,     r->stamps_put, r->log_exists, r->conflict_insert,
-                              r->meta_get,       r->meta_set,   r->peer_get,   r->peer_set,
-                              r->refused_insert, r->pending,    r->since_part, r->since_all,
-                              r->log_max,        r->run_insert, r->run_last,   r->run_find,
-                              r->prior_insert,   r->prior_get,  r->hist_get};
+    sqlite3_stmt *shared[] = {r->log_exists, r->conflict_insert, r->meta_get,       r->meta_set,
+                              r->peer_get,   r->peer_set,        r->refused_insert, r->pending,
+                              r->since_part, r->since_all,       r->log_max,        r->run_insert,
+                              r->run_last,   r->run_find,        r->prior_insert,   r->prior_get};
     finalize_all(shared, sizeof shared / sizeof shared[0]);
     journal_reset(&r->run);
     sqlite3_close(r->db);

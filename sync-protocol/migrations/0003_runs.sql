@@ -40,7 +40,8 @@ CREATE TABLE hl_prior (
 ) WITHOUT ROWID;
 
 -- The positions of the record's changes, ascending, comma-separated: the
--- record's history, read with its stamps and written with them.
+-- record's history, kept with its stamps (replica_open() then moves both
+-- into the record's row, columns hl_stamps and hl_hist).
 ALTER TABLE hl_stamp ADD COLUMN hist TEXT;
 
 -- The old journal, a run per change, its positions kept (they are the

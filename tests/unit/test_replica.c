@@ -939,17 +939,14 @@ static void test_stamps_pack_and_unpack(void **state)
     free(c);
 }
 
-/* The packed stamps of one record, read from the file. */
+/* The packed stamps of one record, read from its row. */
 static void record_stamps(struct replica *r, const char *table, const char *id, struct collected *c)
 {
     sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(replica_db(r),
-                           "SELECT stamps FROM hl_stamp WHERE tbl = ?1 AND row_id = ?2", -1, &st,
-                           NULL),
-        SQLITE_OK);
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT hl_stamps FROM \"%s\" WHERE id = ?1", table);
+    assert_int_equal(sqlite3_prepare_v2(replica_db(r), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     c->n = 0;
     assert_int_equal(stamps_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
@@ -1026,14 +1023,15 @@ static void test_upgrade_packs_field_stamps(void **state)
                  " ('events', '019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47', '*', 3000, 11);");
     sqlite3_close(db);
 
-    /* Opening it runs migration 0002: one packed row per record. */
+    /* Opening it runs migration 0002: one packed value per record, which
+     * then moves into the record's row. */
     struct replica *old = NULL;
     int rc = replica_open(path, &f->hub_config, &old, why, sizeof why);
     if (rc != 0) {
         fail_msg("replica_open: %s", why);
     }
     assert_int_equal(count(old, "SELECT count(*) FROM sqlite_master WHERE name = 'hl_cell'"), 0);
-    assert_int_equal(count(old, "SELECT count(*) FROM hl_stamp"), 2);
+    assert_int_equal(count(old, "SELECT count(*) FROM hl_stamp"), 0);
     struct collected *c = calloc(1, sizeof *c);
     record_stamps(old, "cases", id, c);
     assert_int_equal(c->n, 3);
@@ -1834,12 +1832,14 @@ static void test_upgrade_from_journal_by_change(void **state)
              " ORDER BY pos)",
              0, text_out, sizeof text_out);
     assert_string_equal(text_out, "1:1 2:1 3:1 4:1 5:1 6:1 7:1 8:1");
-    text_for(old, "SELECT hist FROM hl_stamp WHERE row_id = '" OLD_CASE "'", 0, text_out,
+    /* Each record's history, in its row with its stamps. */
+    text_for(old, "SELECT hl_hist FROM cases WHERE id = '" OLD_CASE "'", 0, text_out,
              sizeof text_out);
     assert_string_equal(text_out, "1,2,3,4");
-    text_for(old, "SELECT hist FROM hl_stamp WHERE row_id = '" OLD_CONTACT "'", 0, text_out,
+    text_for(old, "SELECT hl_hist FROM contacts WHERE id = '" OLD_CONTACT "'", 0, text_out,
              sizeof text_out);
     assert_string_equal(text_out, "6,7,8");
+    assert_int_equal(count(old, "SELECT count(*) FROM hl_stamp"), 0);
     /* The conflict stays, naming the position of its change, which no
      * journal row is any more. */
     assert_int_equal(count(old, "SELECT count(*) FROM hl_conflict WHERE log_pos = 4"

@@ -884,6 +884,9 @@ static void test_case_masked_unless_revealed(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "masked")));
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(c, "village_name")->valuestring,
                         f->villages[0]);
+    /* The engine's columns (stamps, history) are not the case's. */
+    assert_null(cJSON_GetObjectItemCaseSensitive(c, "hl_stamps"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(c, "hl_hist"));
     const cJSON *party = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "parties"), 0);
     char phone[32], id_no[32];
     assert_int_equal(rules_mask_phone(m->phone, phone, sizeof phone), 0);
