@@ -8,9 +8,9 @@
  * transaction a case, villages registered with codes), with a share of
  * petitions, levels and township deadlines, and a few conflicts. Each read
  * is timed there; then the cases, their parties, contacts, events,
- * agreements and journal are copied 99 times with new ids (in SQL, so that
- * the search indexes' triggers run as for any write) and every read is
- * timed again. A figure is the median of RUNS runs, in milliseconds. The
+ * agreements, their stamps and the journal are copied 99 times with new
+ * ids (in SQL, so that the search indexes' triggers run as for any write)
+ * and every read is timed again. A figure is the median of RUNS runs, in milliseconds. The
  * program prints figures and never passes or fails.
  *
  *   cases_page [--keep] [DATA_DIR]   (default $HAMLET_DATA, else ../shared/data)
@@ -213,7 +213,9 @@ static const char township_sql[] =
     " WHERE rowid % 11 = 2;";
 
 /* INSERT ... SELECT for one table's copy ?1, its ids (and the ids it
- * refers to) new: their first 8 hex digits replaced by the copy's number. */
+ * refers to) new: their first 8 hex digits replaced by the copy's number;
+ * the record's history (hl_hist) shifted as the journal is, by ?1 times
+ * the original's last position ?3. */
 static int copy_sql(sqlite3 *db, const char *table, char *sql, size_t len)
 {
     char pragma[128];
@@ -233,6 +235,10 @@ static int copy_sql(sqlite3 *db, const char *table, char *sql, size_t len)
             snprintf(expr, sizeof expr,
                      "CASE WHEN %s IS NULL THEN NULL ELSE printf('%%08x', ?1) || substr(%s, 9) END",
                      name, name);
+        } else if (!strcmp(name, "hl_hist")) {
+            snprintf(expr, sizeof expr,
+                     "(SELECT group_concat(p, ',') FROM (SELECT value + ?1 * ?3 AS p"
+                     " FROM json_each('[' || hl_hist || ']') ORDER BY key))");
         } else {
             snprintf(expr, sizeof expr, "%s", name);
         }
@@ -245,10 +251,9 @@ static int copy_sql(sqlite3 *db, const char *table, char *sql, size_t len)
     return 0;
 }
 
-static int64_t max_rowid(sqlite3 *db, const char *table)
+/* The one integer sql (the bench's own) gives; -1 on error. */
+static int64_t one_int(sqlite3 *db, const char *sql)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT coalesce(max(rowid), 0) FROM %s", table);
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -258,43 +263,91 @@ static int64_t max_rowid(sqlite3 *db, const char *table)
     return n;
 }
 
+static int64_t max_rowid(sqlite3 *db, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(rowid), 0) FROM %s", table);
+    return one_int(db, sql);
+}
+
+/* Run sql for copies 1 to COPIES (?1), with last (?2) the end of the
+ * original: a rowid, or a journal position; ?3 the journal's last
+ * position. */
+static int copy_times(sqlite3 *db, const char *what, const char *sql, int64_t last,
+                      int64_t last_pos)
+{
+    sqlite3_stmt *st = NULL;
+    if (last < 0 || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cases_page: %s: %s\n", what, sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc = 0;
+    for (int k = 1; rc == 0 && k <= COPIES; k++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, k);
+        if (sqlite3_bind_parameter_count(st) >= 2) {
+            sqlite3_bind_int64(st, 2, last);
+        }
+        if (sqlite3_bind_parameter_count(st) >= 3) {
+            sqlite3_bind_int64(st, 3, last_pos);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fprintf(stderr, "cases_page: copy %d of %s: %s\n", k, what, sqlite3_errmsg(db));
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The engine's share of a copy ?1 (sync-protocol/migrations/0003_runs.sql):
+ * the journal's runs, shifted by ?1 times the original's last position ?2
+ * and by ?1 * 10^8 sequence numbers, so that positions and each node's
+ * sequence numbers stay unique and a run's changes stay consecutive; the
+ * values kept for the journal (hl_prior) under the copies' ids, read from
+ * a snapshot of the original (engine_before makes it). The records'
+ * stamps and histories are in their rows, copied with them (copy_sql()).
+ * A run's body is packed and names the original records:
+ * SQL cannot rewrite it, so a copy's history reads as its original's, at
+ * the same cost. */
+static const char engine_before[] =
+    "CREATE TEMP TABLE bench_prior AS SELECT * FROM hl_prior WHERE tbl IN"
+    " ('cases', 'contacts', 'case_parties', 'events', 'agreements');";
+static const char engine_after[] = "DROP TABLE bench_prior;";
+static const struct {
+    const char *table, *sql;
+} engine_copies[] = {
+    {"hl_run", "INSERT INTO hl_run (pos, node, seq, n, part, received_ms, body)"
+               " SELECT pos + ?1 * ?2, node, seq + ?1 * 100000000, n, part, received_ms, body"
+               " FROM hl_run WHERE pos <= ?2"},
+    {"hl_prior", "INSERT INTO hl_prior (tbl, row_id, col, hlc, node, value)"
+                 " SELECT tbl, printf('%08x', ?1) || substr(row_id, 9), col, hlc, node,"
+                 " CASE WHEN col IN ('case_id', 'contact_id', 'supplements') AND value IS NOT NULL"
+                 " THEN printf('%08x', ?1) || substr(value, 9) ELSE value END"
+                 " FROM bench_prior"},
+};
+
 /* Copy every record COPIES times with new ids, and the journal with them. */
 static int grow(sqlite3 *db)
 {
     static const char *const tables[] = {"cases", "contacts", "case_parties", "events",
                                          "agreements"};
-    static const char log_sql[] =
-        "INSERT INTO hl_log (node, seq, op, tbl, row_id, part, hlc, received_ms, body)"
-        " SELECT node, seq + ?1 * 100000000, op, tbl, printf('%08x', ?1) || substr(row_id, 9),"
-        " part, hlc, received_ms, body FROM hl_log WHERE pos <= ?2";
     int rc = exec(db, "BEGIN");
-    for (size_t t = 0; rc == 0 && t <= sizeof tables / sizeof tables[0]; t++) {
+    int64_t last = one_int(db, "SELECT coalesce(max(pos + n - 1), 0) FROM hl_run");
+    for (size_t t = 0; rc == 0 && t < sizeof tables / sizeof tables[0]; t++) {
         char sql[8192];
-        int is_log = t == sizeof tables / sizeof tables[0];
-        if (is_log) {
-            snprintf(sql, sizeof sql, "%s", log_sql);
-        } else if (copy_sql(db, tables[t], sql, sizeof sql) != 0) {
-            rc = -1;
-            break;
-        }
-        int64_t last = max_rowid(db, is_log ? "hl_log" : tables[t]);
-        sqlite3_stmt *st = NULL;
-        if (last < 0 || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-            fprintf(stderr, "cases_page: %s\n", sqlite3_errmsg(db));
-            rc = -1;
-            break;
-        }
-        for (int k = 1; rc == 0 && k <= COPIES; k++) {
-            sqlite3_reset(st);
-            sqlite3_bind_int(st, 1, k);
-            sqlite3_bind_int64(st, 2, last);
-            if (sqlite3_step(st) != SQLITE_DONE) {
-                fprintf(stderr, "cases_page: copy %d of %s: %s\n", k, is_log ? "hl_log" : tables[t],
-                        sqlite3_errmsg(db));
-                rc = -1;
-            }
-        }
-        sqlite3_finalize(st);
+        rc = copy_sql(db, tables[t], sql, sizeof sql) == 0
+                 ? copy_times(db, tables[t], sql, max_rowid(db, tables[t]), last)
+                 : -1;
+    }
+    if (rc == 0) {
+        rc = exec(db, engine_before);
+    }
+    for (size_t e = 0; rc == 0 && e < sizeof engine_copies / sizeof engine_copies[0]; e++) {
+        rc = copy_times(db, engine_copies[e].table, engine_copies[e].sql, last, last);
+    }
+    if (rc == 0) {
+        rc = exec(db, engine_after);
     }
     return rc == 0 ? exec(db, "COMMIT") : (exec(db, "ROLLBACK"), -1);
 }
@@ -304,7 +357,7 @@ static int grow(sqlite3 *db)
 static const char conflicts_sql[] =
     "INSERT INTO hl_conflict (tbl, row_id, col, part, log_pos, standing_value, incoming_value,"
     " incoming_hlc, incoming_node, winner, created_ms)"
-    " SELECT 'cases', c.id, 'title', c.village, (SELECT min(pos) FROM hl_log), c.title,"
+    " SELECT 'cases', c.id, 'title', c.village, (SELECT min(pos) FROM hl_run), c.title,"
     " c.title || '（改）', 1, 1, 'incoming', 0 FROM cases c WHERE c.rowid % 2000 = 7"
     " AND NOT EXISTS (SELECT 1 FROM hl_conflict x WHERE x.row_id = c.id)";
 

@@ -739,6 +739,22 @@ static int check_stamp(void *ctx, const struct stamps_field *f)
     return 0;
 }
 
+/* A record's history (replica_history()) being checked: how many changes
+ * it gave, and how many of them were of another record. */
+struct history_check {
+    int table;
+    const char *id;
+    int64_t changes, foreign;
+};
+
+static int check_history(void *ctx, const struct replica_history_entry *e)
+{
+    struct history_check *h = ctx;
+    h->changes++;
+    h->foreign += e->change->table != h->table || strcmp(e->change->id, h->id) != 0;
+    return 0;
+}
+
 static int fail_check(struct run *run, int check, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -801,7 +817,8 @@ static int check_integrity(struct run *run, struct replica *r)
 
 /* Replay the whole journal of r into an empty replica and compare the
  * exports; then look for stamps without rows, rows without stamps or
- * journal, and stamps that do not decode. */
+ * journal, stamps that do not decode, and records' histories that name
+ * changes not of the record or leave a change out. */
 static int check_journal(struct run *run, struct replica *r, const struct replica_config *config)
 {
     struct replica *fresh = NULL;
@@ -855,7 +872,7 @@ static int check_journal(struct run *run, struct replica *r, const struct replic
 
     sqlite3 *db = replica_db(r);
     int64_t logged = 0;
-    if ((rc = query_int(db, "SELECT count(*) FROM hl_log", NULL, 0, &logged)) != 0) {
+    if ((rc = query_int(db, "SELECT coalesce(sum(n), 0) FROM hl_run", NULL, 0, &logged)) != 0) {
         rc = fail_check(run, 3, "counting the journal: %s", sqlite3_errmsg(db));
         goto done;
     }
@@ -893,68 +910,114 @@ static int check_journal(struct run *run, struct replica *r, const struct replic
         goto done;
     }
 
+    /* Every record's stamps and history are in its row (hl_stamps,
+     * hl_hist); the table an older engine kept them in stays empty. */
     const struct schema *schema = config->schema;
-    for (size_t t = 0; t < schema->ntables; t++) {
+    int64_t n = 0;
+    if ((rc = query_int(db, "SELECT count(*) FROM hl_stamp", NULL, 0, &n)) != 0 || n != 0) {
+        rc = fail_check(run, 3, "%" PRId64 " stamps outside their rows%s%s", n, rc ? ": " : "",
+                        rc ? sqlite3_errmsg(db) : "");
+        goto done;
+    }
+    int64_t listed = 0;
+    for (size_t t = 0; rc == 0 && t < schema->ntables; t++) {
         const char *name = schema->tables[t].name;
         char sql[512];
-        int64_t n = 0;
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM hl_stamp h WHERE h.tbl = ?1"
-                 " AND NOT EXISTS (SELECT 1 FROM \"%s\" x WHERE x.id = h.row_id)",
-                 name);
-        if ((rc = query_int(db, sql, name, 0, &n)) != 0 || n != 0) {
-            rc = fail_check(run, 3, "%" PRId64 " stamps of %s refer to no row%s%s", n, name,
-                            rc ? ": " : "", rc ? sqlite3_errmsg(db) : "");
-            goto done;
-        }
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM \"%s\" x WHERE NOT EXISTS"
-                 " (SELECT 1 FROM hl_stamp h WHERE h.tbl = ?1 AND h.row_id = x.id)",
-                 name);
-        if ((rc = query_int(db, sql, name, 0, &n)) != 0 || n != 0) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE hl_stamps IS NULL", name);
+        if ((rc = query_int(db, sql, NULL, 0, &n)) != 0 || n != 0) {
             rc = fail_check(run, 3, "%" PRId64 " rows of %s have no stamps%s%s", n, name,
                             rc ? ": " : "", rc ? sqlite3_errmsg(db) : "");
             goto done;
         }
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM \"%s\" x WHERE NOT EXISTS"
-                 " (SELECT 1 FROM hl_log l WHERE l.tbl = ?1 AND l.row_id = x.id)",
+        /* A record's changes are the positions its history lists; that
+         * they are its own is checked below, record by record. */
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE coalesce(hl_hist, '') = ''",
                  name);
-        if ((rc = query_int(db, sql, name, 0, &n)) != 0 || n != 0) {
+        if ((rc = query_int(db, sql, NULL, 0, &n)) != 0 || n != 0) {
             rc = fail_check(run, 3, "%" PRId64 " rows of %s have no journal entry%s%s", n, name,
                             rc ? ": " : "", rc ? sqlite3_errmsg(db) : "");
             goto done;
         }
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT tbl, row_id, stamps FROM hl_stamp", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = fail_check(run, 3, "%s", sqlite3_errmsg(db));
-        goto done;
-    }
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const char *tbl = (const char *)sqlite3_column_text(st, 0);
-        const char *id = (const char *)sqlite3_column_text(st, 1);
-        int t = schema_table(schema, tbl ? tbl : "");
-        if (t < 0) {
-            rc = fail_check(run, 3, "stamps of an unknown table \"%s\"", tbl ? tbl : "");
-            break;
+        sqlite3_stmt *st = NULL;
+        snprintf(sql, sizeof sql,
+                 "SELECT id, hl_stamps, length(hl_hist) - length(replace(hl_hist, ',', '')) + 1"
+                 " FROM \"%s\"",
+                 name);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = fail_check(run, 3, "%s", sqlite3_errmsg(db));
+            goto done;
         }
-        /* Every packed value decodes, and names fields of its table. */
-        struct stamp_check check = {&schema->tables[t], 0, 0};
-        int drc = stamps_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-                                check_stamp, &check);
-        if (drc != 0 || check.fields == 0) {
-            rc = fail_check(run, 3, "the stamps of %s %s are damaged or empty", tbl, id ? id : "");
-        } else if (check.unknown) {
-            rc = fail_check(run, 3, "the stamps of %s %s name a field the table lacks", tbl,
-                            id ? id : "");
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(st, 0);
+            /* Every packed value decodes, and names fields of its table. */
+            struct stamp_check check = {&schema->tables[t], 0, 0};
+            int drc = stamps_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                                    check_stamp, &check);
+            if (drc != 0 || check.fields == 0) {
+                rc = fail_check(run, 3, "the stamps of %s %s are damaged or empty", name,
+                                id ? id : "");
+            } else if (check.unknown) {
+                rc = fail_check(run, 3, "the stamps of %s %s name a field the table lacks", name,
+                                id ? id : "");
+            }
+            if (rc != 0 || !id) {
+                continue;
+            }
+            /* Its history: every position it lists is a change of it. */
+            struct history_check history = {(int)t, id, 0, 0};
+            int64_t positions = sqlite3_column_int64(st, 2);
+            listed += positions;
+            int hrc = replica_history(r, name, id, check_history, &history);
+            if (hrc != 0) {
+                rc = fail_check(run, 3, "the history of %s %s: replica_history: %s (%s)", name, id,
+                                sync_strerror(hrc), replica_errmsg(r));
+            } else if (history.changes != positions || history.foreign != 0) {
+                rc = fail_check(run, 3,
+                                "the history of %s %s lists %" PRId64
+                                " positions; the journal gives %" PRId64 " changes there, %" PRId64
+                                " of other records",
+                                name, id, positions, history.changes, history.foreign);
+            }
         }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
+    /* Every journaled change is in the history of exactly one record: the
+     * histories list as many positions as the runs hold changes, and each
+     * position (above) is a change of its record. */
+    if (rc == 0 && listed != logged) {
+        rc = fail_check(
+            run, 3, "the records' histories list %" PRId64 " changes, the journal holds %" PRId64,
+            listed, logged);
+    }
 done:
     delta_free(page);
     replica_close(fresh);
+    return rc;
+}
+
+/* The changes of node the journal holds, by runs (a run of n changes has
+ * seq to seq + n - 1): how many, the first and last seq, and the pairs of
+ * runs that share a seq. 0 or SYNC_E_DB. */
+static int journal_of_node(sqlite3 *db, uint64_t node, int64_t *count, int64_t *first,
+                           int64_t *last, int64_t *overlapping)
+{
+    int rc = query_int(db, "SELECT coalesce(sum(n), 0) FROM hl_run WHERE node = ?2", NULL,
+                       (int64_t)node, count);
+    if (rc == 0) {
+        rc = query_int(db, "SELECT coalesce(min(seq), 0) FROM hl_run WHERE node = ?2", NULL,
+                       (int64_t)node, first);
+    }
+    if (rc == 0) {
+        rc = query_int(db, "SELECT coalesce(max(seq + n - 1), 0) FROM hl_run WHERE node = ?2", NULL,
+                       (int64_t)node, last);
+    }
+    if (rc == 0) {
+        rc = query_int(db,
+                       "SELECT count(*) FROM hl_run a JOIN hl_run b ON b.node = a.node"
+                       " AND b.pos <> a.pos AND b.seq BETWEEN a.seq AND a.seq + a.n - 1"
+                       " WHERE a.node = ?2",
+                       NULL, (int64_t)node, overlapping);
+    }
     return rc;
 }
 
@@ -964,7 +1027,7 @@ static int check_durable(struct run *run, struct replica *r)
     struct expect *ex = &run->expect;
     sqlite3 *db = replica_db(r);
     uint64_t node = replica_node(r);
-    int64_t own = replica_own_seq(r), max = 0, count = 0;
+    int64_t own = replica_own_seq(r), min = 0, max = 0, count = 0, overlapping = 0;
     if (ex->node && node != ex->node) {
         return fail_check(run, 4, "the node id changed from %016" PRIx64 " to %016" PRIx64,
                           ex->node, node);
@@ -974,17 +1037,15 @@ static int check_durable(struct run *run, struct replica *r)
                           "own seq %" PRId64 " was reported committed, the file holds %" PRId64,
                           ex->own_seq, own);
     }
-    if (query_int(db, "SELECT coalesce(max(seq), 0) FROM hl_log WHERE node = ?2", NULL,
-                  (int64_t)node, &max) != 0 ||
-        query_int(db, "SELECT count(*) FROM hl_log WHERE node = ?2", NULL, (int64_t)node, &count) !=
-            0) {
+    if (journal_of_node(db, node, &count, &min, &max, &overlapping) != 0) {
         return fail_check(run, 4, "reading the journal: %s", sqlite3_errmsg(db));
     }
-    if (max != own || count != own) {
+    if (max != own || count != own || (own > 0 && min != 1) || overlapping != 0) {
         return fail_check(run, 4,
                           "own seq is %" PRId64 " but the journal holds %" PRId64
-                          " own changes up to seq %" PRId64,
-                          own, count, max);
+                          " own changes from seq %" PRId64 " to %" PRId64 " (%" PRId64
+                          " runs overlapping)",
+                          own, count, min, max, overlapping);
     }
     for (size_t i = 0; i < NFOREIGN; i++) {
         int64_t acked = replica_acked(r, ex->foreign[i]);
@@ -997,15 +1058,15 @@ static int check_durable(struct run *run, struct replica *r)
                               " was reported acknowledged, the file acknowledges %" PRId64,
                               ex->acked[i], ex->foreign[i], acked);
         }
-        if (query_int(db, "SELECT count(*) FROM hl_log WHERE node = ?2", NULL,
-                      (int64_t)ex->foreign[i], &count) != 0) {
+        if (journal_of_node(db, ex->foreign[i], &count, &min, &max, &overlapping) != 0) {
             return fail_check(run, 4, "reading the journal: %s", sqlite3_errmsg(db));
         }
-        if (count != acked) {
+        if (count != acked || overlapping != 0) {
             return fail_check(run, 4,
                               "node %016" PRIx64 " is acknowledged up to %" PRId64
-                              " but the journal holds %" PRId64 " of its changes",
-                              ex->foreign[i], acked, count);
+                              " but the journal holds %" PRId64 " of its changes (%" PRId64
+                              " runs overlapping)",
+                              ex->foreign[i], acked, count, overlapping);
         }
         ex->acked[i] = acked; /* held now, so held forever */
     }

@@ -31,29 +31,39 @@ int checks_exactly_once(struct hubproc *hub, struct agentproc *laptop, char *why
         agentproc_meta_int(laptop, "hl.node", &node) != 0) {
         return fail(why, why_len, "%s: cannot read its ledger's sequence", laptop->name);
     }
+    /* The hub journals by runs (hl_run): a run of n changes holds the
+     * sequence numbers seq to seq + n - 1. The changes are there exactly
+     * once when the runs add up to the laptop's sequence, start at 1, end at
+     * it and no two of them share a number. */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     if (hubproc_open_db(hub, &db) != 0 ||
         sqlite3_prepare_v2(db,
-                           "SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0),"
+                           "SELECT coalesce(sum(n), 0), coalesce(min(seq), 0),"
+                           " coalesce(max(seq + n - 1), 0),"
+                           " (SELECT count(*) FROM hl_run a JOIN hl_run b ON b.node = a.node"
+                           "  AND b.pos <> a.pos AND b.seq BETWEEN a.seq AND a.seq + a.n - 1"
+                           "  WHERE a.node = ?1),"
                            " (SELECT acked FROM hl_peer WHERE node = ?1)"
-                           " FROM hl_log WHERE node = ?1",
+                           " FROM hl_run WHERE node = ?1",
                            -1, &st, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return fail(why, why_len, "cannot read the hub's journal");
     }
     sqlite3_bind_int64(st, 1, node);
     int row = sqlite3_step(st) == SQLITE_ROW;
-    int64_t rows = row ? sqlite3_column_int64(st, 0) : -1;
-    int64_t distinct = row ? sqlite3_column_int64(st, 1) : -1;
+    int64_t changes = row ? sqlite3_column_int64(st, 0) : -1;
+    int64_t min = row ? sqlite3_column_int64(st, 1) : -1;
     int64_t max = row ? sqlite3_column_int64(st, 2) : -1;
-    int64_t hub_acked = row ? sqlite3_column_int64(st, 3) : -1;
+    int64_t overlaps = row ? sqlite3_column_int64(st, 3) : -1;
+    int64_t hub_acked = row ? sqlite3_column_int64(st, 4) : -1;
     sqlite3_finalize(st);
     sqlite3_close(db);
     printf("    %s: %" PRId64 " changes made, %" PRId64 " acknowledged; the hub holds %" PRId64
-           " (%" PRId64 " distinct, up to %" PRId64 ", acknowledged %" PRId64 ")\n",
-           laptop->name, seq, acked, rows, distinct, max, hub_acked);
-    if (seq <= 0 || acked != seq || rows != seq || distinct != seq || max != seq ||
+           " (seq %" PRId64 " to %" PRId64 ", %" PRId64 " runs overlapping, acknowledged %" PRId64
+           ")\n",
+           laptop->name, seq, acked, changes, min, max, overlaps, hub_acked);
+    if (seq <= 0 || acked != seq || changes != seq || min != 1 || max != seq || overlaps != 0 ||
         hub_acked != seq) {
         return fail(why, why_len, "%s: not every change is at the hub exactly once", laptop->name);
     }

@@ -15,10 +15,11 @@
 #include <stddef.h>
 
 /* checks_exactly_once(hub, laptop, why, why_len): each change the laptop
- * made is at the hub exactly once, and both sides know it: the hub's
- * journal rows of its node = their distinct sequence numbers = the
- * laptop's own sequence = its acknowledgement = the hub's. 0, or -1 with
- * the reason in why. */
+ * made is at the hub exactly once, and both sides know it: the changes of
+ * its node in the hub's journal = the last of their sequence numbers = the
+ * laptop's own sequence = its acknowledgement = the hub's, the first is 1
+ * and no sequence number is journaled twice. 0, or -1 with the reason in
+ * why. */
 int checks_exactly_once(struct hubproc *hub, struct agentproc *laptop, char *why, size_t why_len);
 
 /* checks_same_as_hub(hub, laptop, village, why, why_len): `hamlet export`
