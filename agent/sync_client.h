@@ -17,8 +17,12 @@
 
 #include <stdint.h>
 
+/* A batch's changes in their compact form (PROTOCOL.md 5.2), about what
+ * the request's body is before compression. The largest holds a village's
+ * first sync of the reference data (under 300 KB) in one request, and keeps
+ * the agent's peak memory under 16 MiB (bench/). */
 #define SYNC_CLIENT_MIN_BATCH     (2u << 10)
-#define SYNC_CLIENT_MAX_BATCH     (512u << 10)
+#define SYNC_CLIENT_MAX_BATCH     (320u << 10)
 #define SYNC_CLIENT_CLOCK_WARN_MS (5LL * 60 * 1000) /* say so past 5 minutes */
 
 struct sync_client_summary {
