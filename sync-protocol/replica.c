@@ -282,6 +282,16 @@ static const char *slot_name(const struct schema_table *table, size_t slot)
     return slot == table->ncolumns ? "deleted" : "*";
 }
 
+/* Bind a field of a record, as the engine's tables name it: ?1 the table,
+ * ?2 the record, ?3 the field. */
+static void bind_field(sqlite3_stmt *st, const struct schema_table *table, const char *id,
+                       size_t slot)
+{
+    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+}
+
 static int column_set_stmt(struct replica *r, int t, int column, sqlite3_stmt **out)
 {
     const struct schema_table *table = &r->schema->tables[t];
@@ -835,9 +845,7 @@ static int conflict_insert(struct replica *r, const struct schema_table *table,
         return SYNC_E_DB;
     }
     sqlite3_stmt *st = r->conflict_insert;
-    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    bind_field(st, table, c->id, slot);
     sqlite3_bind_text(st, 4, c->part, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, pos);
     bind_value(st, 6, &row->values[slot]);
@@ -864,9 +872,7 @@ static int prior_keep(struct replica *r, const struct schema_table *table, const
         return SYNC_E_DB;
     }
     sqlite3_stmt *st = r->prior_insert;
-    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    bind_field(st, table, id, slot);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)stamp.hlc);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)stamp.node);
     bind_value(st, 6, value);
@@ -1491,9 +1497,7 @@ static int journal_value(struct replica *r, const struct change *c, const struct
         return SYNC_E_DB;
     }
     sqlite3_stmt *st = r->prior_get;
-    sqlite3_bind_text(st, 1, table->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, slot_name(table, slot), -1, SQLITE_STATIC);
+    bind_field(st, table, c->id, slot);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)c->hlc);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)c->node);
     int rc = 0, step = sqlite3_step(st);

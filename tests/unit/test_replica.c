@@ -1104,16 +1104,24 @@ static void faulty_append(struct replica *r, const char *id, const char *note, i
     delta_free(d);
 }
 
+/* A faulty node writes three rows under one id: "第二次" at 2000, then
+ * "第一次" at 1000 (earlier: it replaces the first), then "第三次" at 3000
+ * (later: it loses). */
+static const char *const three_notes[] = {"第二次", "第一次", "第三次"};
+static const uint64_t three_stamps[] = {2000, 1000, 3000};
+
+static void three_appends(struct replica *r, const char *id)
+{
+    for (size_t i = 0; i < 3; i++) {
+        faulty_append(r, id, three_notes[i], (int64_t)i + 1, three_stamps[i]);
+    }
+}
+
 static void test_appended_row_earliest_stamp_stands(void **state)
 {
     struct fixture *f = *state;
     const char *id = "019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47";
-    const char *notes[] = {"第二次", "第一次", "第三次"};
-    const uint64_t stamps[] = {2000, 1000, 3000};
-    for (size_t i = 0; i < 3; i++) {
-        /* A faulty node writes three rows under one id. */
-        faulty_append(f->hub, id, notes[i], (int64_t)i + 1, stamps[i]);
-    }
+    three_appends(f->hub, id);
     assert_int_equal(count(f->hub, "SELECT count(*) FROM events WHERE note = '第一次'"), 1);
     assert_int_equal(count(f->hub, "SELECT count(*) FROM events"), 1);
     struct collected *c = calloc(1, sizeof *c);
@@ -1412,13 +1420,7 @@ static void test_appended_row_history_keeps_every_write(void **state)
 {
     struct fixture *f = *state;
     const char *id = "019b7a3c-9a10-7c02-8d11-6e0f2a9b3c47";
-    /* A row, then an earlier write that replaces it, then a later one that
-     * loses. */
-    const char *notes[] = {"第二次", "第一次", "第三次"};
-    const uint64_t stamps[] = {2000, 1000, 3000};
-    for (size_t i = 0; i < 3; i++) {
-        faulty_append(f->hub, id, notes[i], (int64_t)i + 1, stamps[i]);
-    }
+    three_appends(f->hub, id);
     assert_int_equal(count(f->hub, "SELECT count(*) FROM events WHERE note = '第一次'"), 1);
 
     struct history *h = history_of(f->hub, "events", id);
@@ -1428,8 +1430,8 @@ static void test_appended_row_history_keeps_every_write(void **state)
         assert_int_equal(c->op, CHANGE_APPEND);
         assert_int_equal(c->node, 77);
         assert_int_equal(c->seq, (int64_t)k + 1);
-        assert_true(c->hlc == stamps[k]);
-        assert_wrote_text(c, "note", notes[k]);
+        assert_true(c->hlc == three_stamps[k]);
+        assert_wrote_text(c, "note", three_notes[k]);
         assert_wrote_text(c, "kind", "visit");
     }
     history_free(h);
@@ -1438,7 +1440,7 @@ static void test_appended_row_history_keeps_every_write(void **state)
     assert_int_equal(replica_changes_since(f->hub, 0, "a", 0, 1 << 20, d), 0);
     assert_int_equal(d->nchanges, 3);
     for (size_t k = 0; k < 3; k++) {
-        assert_wrote_text(&d->changes[k], "note", notes[k]);
+        assert_wrote_text(&d->changes[k], "note", three_notes[k]);
     }
     d = through_wire(d);
     struct replica_apply_opts opts = {replica_node(f->hub), "a", 0};
@@ -1451,7 +1453,7 @@ static void test_appended_row_history_keeps_every_write(void **state)
     h = history_of(f->a2, "events", id);
     assert_int_equal(h->changes->nchanges, 3);
     for (size_t k = 0; k < 3; k++) {
-        assert_wrote_text(&h->changes->changes[k], "note", notes[k]);
+        assert_wrote_text(&h->changes->changes[k], "note", three_notes[k]);
     }
     history_free(h);
 }
