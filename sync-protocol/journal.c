@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define NAME_MAX_LEN 255
-#define VARINT_MAX   10 /* bytes of a 64-bit LEB128 */
+#define VARINT_MAX   ((size_t)10) /* bytes of a 64-bit LEB128 */
 #define UUID_BYTES   16
 
 /* Flags of a change's first byte, above its op. */
@@ -23,9 +23,10 @@
 
 static const char tombstone[] = "deleted";
 
+/* Room for more bytes in w->buf; the buffer exists after it succeeds. */
 static int reserve(struct journal_writer *w, size_t more)
 {
-    if (w->len + more <= w->cap) {
+    if (w->buf && w->len + more <= w->cap) {
         return 0;
     }
     size_t cap = w->cap ? w->cap : 256;
@@ -85,10 +86,17 @@ static long name_index(struct journal_writer *w, const char *name)
     return (long)w->nnames++;
 }
 
+/* The difference now - before as a signed number (two's complement),
+ * zigzag-encoded: 0, -1, 1, -2... become 0, 1, 2, 3... */
 static uint64_t zigzag(uint64_t now, uint64_t before)
 {
-    int64_t d = (int64_t)(now - before);
-    return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+    uint64_t d = now - before;
+    return (d << 1) ^ (0 - (d >> 63));
+}
+
+static uint64_t unzigzag(uint64_t z)
+{
+    return (z >> 1) ^ (0 - (z & 1));
 }
 
 /* The base a derivation is relative to: the UUID of the last change's
@@ -216,13 +224,15 @@ static uint64_t get_varint(struct reader *r)
     return 0;
 }
 
-/* A length-prefixed string of at most max bytes, or NULL. */
+/* A length-prefixed string of at most max bytes (when r->bad is set after
+ * it, an empty one). */
 static const char *get_bytes(struct reader *r, size_t max, size_t *len)
 {
     uint64_t n = get_varint(r);
     if (r->bad || n > max || n > (uint64_t)(r->end - r->p)) {
         r->bad = 1;
-        return NULL;
+        *len = 0;
+        return "";
     }
     const char *s = (const char *)r->p;
     r->p += n;
@@ -274,9 +284,7 @@ static void read_record(struct reader *r, unsigned flags, struct change *c,
         id_len = UUID7_STRLEN;
     } else {
         const char *id = get_bytes(r, UUID7_STRLEN, &id_len);
-        if (id) {
-            memcpy(c->id, id, id_len);
-        }
+        memcpy(c->id, id, id_len);
     }
     int relative = (flags & FROM_RELATIVE) != 0;
     const char *from =
@@ -314,11 +322,11 @@ int journal_each(const struct schema *schema, const void *body, size_t len,
     if (!names) {
         return SYNC_E_NOMEM;
     }
-    for (uint64_t i = 0; i < nnames && !r.bad; i++) {
+    for (uint64_t i = 0; i < nnames; i++) {
         names[i].s = get_bytes(&r, NAME_MAX_LEN, &names[i].len);
         /* The writer's names are C strings: a NUL is damage, and would make
          * name_is() read past the schema's name. */
-        if (names[i].s && memchr(names[i].s, '\0', names[i].len)) {
+        if (memchr(names[i].s, '\0', names[i].len)) {
             r.bad = 1;
         }
     }
@@ -334,7 +342,7 @@ int journal_each(const struct schema *schema, const void *body, size_t len,
         uint64_t t = get_varint(&r);
         read_record(&r, flags, &c, base);
         uint64_t d = get_varint(&r);
-        hlc += (uint64_t)((int64_t)(d >> 1) ^ -(int64_t)(d & 1));
+        hlc += unzigzag(d);
         uint64_t nfields = get_varint(&r);
         if (r.bad || c.op < CHANGE_PUT || c.op > CHANGE_DELETE || t >= nnames ||
             nfields > (uint64_t)(r.end - r.p)) {
@@ -351,8 +359,7 @@ int journal_each(const struct schema *schema, const void *body, size_t len,
             fields_cap = nfields;
         }
         char table_name[NAME_MAX_LEN + 1];
-        memcpy(table_name, names[t].s, names[t].len);
-        table_name[names[t].len] = '\0';
+        snprintf(table_name, sizeof table_name, "%.*s", (int)names[t].len, names[t].s);
         c.table = schema_table(schema, table_name);
         snprintf(c.part, sizeof c.part, "%s", run->part);
         c.node = run->node;

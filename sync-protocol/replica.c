@@ -1006,7 +1006,8 @@ static int merge_append(struct replica *r, int t, const struct change *c, struct
     if (rc != 0 || (rc = stamps_pack(table, row, &p)) != 0) {
         return rc;
     }
-    struct sync_value *values = calloc(table->ncolumns, sizeof *values);
+    /* One more than the columns: never an allocation of nothing. */
+    struct sync_value *values = calloc(table->ncolumns + 1, sizeof *values);
     if (!values || (rc = append_stmt(r, t, !row->exists, &st)) != 0) {
         free(values);
         packed_free(&p);
