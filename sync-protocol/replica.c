@@ -1579,6 +1579,19 @@ static int reading_each(void *ctx, size_t k, struct change *c)
     return 0;
 }
 
+/* What a run's row says of its changes (columns pos, node, seq, part of a
+ * stepped statement): their node and partition and the first one's seq into
+ * head; returns the first one's position. */
+static int64_t run_head(sqlite3_stmt *st, struct change *head)
+{
+    memset(head, 0, sizeof *head);
+    head->node = (uint64_t)sqlite3_column_int64(st, 1);
+    head->seq = sqlite3_column_int64(st, 2);
+    const char *part = (const char *)sqlite3_column_text(st, 3);
+    snprintf(head->part, sizeof head->part, "%s", part ? part : "");
+    return sqlite3_column_int64(st, 0);
+}
+
 /* Take changes from the runs a statement gives (columns pos, node, seq,
  * part, body), in order, until rd->max_bytes. */
 static int collect(struct replica *r, sqlite3_stmt *st, struct reading *rd)
@@ -1586,12 +1599,7 @@ static int collect(struct replica *r, sqlite3_stmt *st, struct reading *rd)
     int step, rc = 0;
     while (rc == 0 && !rd->more && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct change head;
-        memset(&head, 0, sizeof head);
-        rd->run_pos = sqlite3_column_int64(st, 0);
-        head.node = (uint64_t)sqlite3_column_int64(st, 1);
-        head.seq = sqlite3_column_int64(st, 2);
-        const char *part = (const char *)sqlite3_column_text(st, 3);
-        snprintf(head.part, sizeof head.part, "%s", part ? part : "");
+        rd->run_pos = run_head(st, &head);
         rc = journal_each(r->schema, sqlite3_column_blob(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4), &head, reading_each, rd);
         if (rc == 1) {
@@ -1775,12 +1783,7 @@ int replica_history(struct replica *r, const char *table, const char *id,
             break;
         }
         struct change head;
-        memset(&head, 0, sizeof head);
-        h.run_pos = sqlite3_column_int64(st, 0);
-        head.node = (uint64_t)sqlite3_column_int64(st, 1);
-        head.seq = sqlite3_column_int64(st, 2);
-        const char *part = (const char *)sqlite3_column_text(st, 3);
-        snprintf(head.part, sizeof head.part, "%s", part ? part : "");
+        h.run_pos = run_head(st, &head);
         h.received_ms = sqlite3_column_int64(st, 5);
         size_t before = h.next;
         rc = journal_each(r->schema, sqlite3_column_blob(st, 4),
